@@ -1,0 +1,179 @@
+#include "lib/rpc/server.h"
+
+#include <signal.h>
+
+#include <cstdio>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/auth_metadata_processor.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "lib/base/errors.h"
+#include "lib/base/fs.h"
+#include "lib/base/log.h"
+#include "lib/rpc/limits.h"
+
+namespace strata::rpc {
+namespace {
+
+// Accepts a call only when its "authorization" metadata is "Bearer <token>".
+class BearerTokenProcessor : public grpc::AuthMetadataProcessor {
+ public:
+  explicit BearerTokenProcessor(std::string token) : expected_(absl::StrCat("Bearer ", token)) {}
+
+  bool IsBlocking() const override { return false; }
+
+  grpc::Status Process(const InputMetadata& auth_metadata, grpc::AuthContext* /*context*/,
+                       OutputMetadata* consumed_auth_metadata,
+                       OutputMetadata* /*response_metadata*/) override {
+    auto it = auth_metadata.find("authorization");
+    if (it == auth_metadata.end()) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                          "no authorization metadata: this server requires a bearer token");
+    }
+    // Compare every byte, so timing says nothing about how much of the token matched.
+    const std::string given(it->second.data(), it->second.size());
+    unsigned char difference = given.size() == expected_.size() ? 0 : 1;
+    for (size_t i = 0; i < given.size() && i < expected_.size(); ++i) {
+      difference |= static_cast<unsigned char>(given[i] ^ expected_[i]);
+    }
+    if (difference != 0) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "bearer token rejected");
+    }
+    consumed_auth_metadata->insert(std::make_pair("authorization", given));
+    return grpc::Status::OK;
+  }
+
+ private:
+  const std::string expected_;
+};
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
+    const ServerOptions& options) {
+  const bool tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
+  if (!tls) {
+    if (!options.auth_token_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--auth-token-file needs --tls-cert and --tls-key: a bearer token must not cross the "
+          "network in clear text");
+    }
+    if (!options.tls_client_ca_file.empty()) {
+      return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("TLS needs both --tls-cert and --tls-key");
+  }
+  ASSIGN_OR_RETURN(std::string cert, ReadFile(options.tls_cert_file));
+  ASSIGN_OR_RETURN(std::string key, ReadFile(options.tls_key_file));
+  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  if (!options.tls_client_ca_file.empty()) {
+    ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadFile(options.tls_client_ca_file));
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  ssl.pem_key_cert_pairs.push_back({key, cert});
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::SslServerCredentials(ssl);
+  if (!options.auth_token_file.empty()) {
+    ASSIGN_OR_RETURN(std::string token, ReadFile(options.auth_token_file));
+    token = std::string(absl::StripAsciiWhitespace(token));
+    if (token.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--auth-token-file ", options.auth_token_file, ": the file is empty"));
+    }
+    credentials->SetAuthMetadataProcessor(std::make_shared<BearerTokenProcessor>(token));
+  }
+  return credentials;
+}
+
+}  // namespace
+
+void AddServerFlags(CLI::App& app, ServerOptions& options) {
+  app.add_option("--listen", options.listen, "Address to serve on, host:port (port 0: any)")
+      ->capture_default_str();
+  app.add_option("--tls-cert", options.tls_cert_file, "PEM certificate chain: serve TLS");
+  app.add_option("--tls-key", options.tls_key_file, "PEM private key for --tls-cert");
+  app.add_option("--tls-client-ca", options.tls_client_ca_file,
+                 "PEM CA bundle: require client certificates it signed");
+  app.add_option("--auth-token-file", options.auth_token_file,
+                 "Require 'authorization: Bearer <token>' with the token in this file (TLS only)");
+}
+
+absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
+    const ServerOptions& options, const std::vector<HostedService>& services) {
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   MakeCredentials(options));
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  std::unique_ptr<ServiceHost> host(new ServiceHost());
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, credentials, &host->port_);
+  builder.SetMaxReceiveMessageSize(kMaxMessageSize);
+  builder.SetMaxSendMessageSize(kMaxMessageSize);
+  for (const HostedService& hosted : services) builder.RegisterService(hosted.service);
+  host->server_ = builder.BuildAndStart();
+  if (host->server_ == nullptr || host->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on \"", options.listen, "\""));
+  }
+  const size_t colon = options.listen.rfind(':');
+  host->address_ = absl::StrCat(options.listen.substr(0, colon), ":", host->port_);
+
+  grpc::HealthCheckServiceInterface* health = host->server_->GetHealthCheckService();
+  for (const HostedService& hosted : services) health->SetServingStatus(hosted.name, true);
+  health->SetServingStatus(true);
+  return host;
+}
+
+void ServiceHost::Shutdown(absl::Duration grace) {
+  if (shut_down_ || server_ == nullptr) return;
+  shut_down_ = true;
+  if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(false);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+}
+
+ServiceHost::~ServiceHost() { Shutdown(absl::ZeroDuration()); }
+
+void BlockTerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // A client that goes away must not kill us through a write on its socket or pipe.
+  signal(SIGPIPE, SIG_IGN);
+}
+
+int WaitForTerminationSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int signal_number = 0;
+  while (sigwait(&set, &signal_number) != 0) {
+  }
+  return signal_number;
+}
+
+int ServeUntilSignalled(const std::string& name, const ServerOptions& options,
+                        const std::vector<HostedService>& services) {
+  absl::StatusOr<std::unique_ptr<ServiceHost>> host = ServiceHost::Start(options, services);
+  if (!host.ok()) {
+    STRATA_LOG(ERROR) << name << ": " << host.status().message();
+    return 1;
+  }
+  STRATA_LOG(INFO) << name << " serving on " << (*host)->address();
+  std::printf("listening on %s\n", (*host)->address().c_str());
+  std::fflush(stdout);
+  const int signal_number = WaitForTerminationSignal();
+  STRATA_LOG(INFO) << name << ": signal " << signal_number << ", shutting down";
+  (*host)->Shutdown();
+  return 0;
+}
+
+}  // namespace strata::rpc

@@ -1,0 +1,85 @@
+#ifndef STRATA_LIB_RPC_SERVER_H_
+#define STRATA_LIB_RPC_SERVER_H_
+
+// ServiceHost runs gRPC services the way every Strata binary does: on one listening address,
+// with grpc.health.v1 (each service and "" SERVING once started), server reflection (so
+// grpcurl-style tools can list and call every RPC), message limits from limits.h, and
+// optional TLS (with client certificates) and bearer-token authentication.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/server.h"
+
+namespace strata::rpc {
+
+struct ServerOptions {
+  // host:port; port 0 picks a free port (see ServiceHost::address()).
+  std::string listen;
+  // PEM files: serve TLS when both are set.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // PEM CA bundle: when set, clients must present a certificate it signed.
+  std::string tls_client_ca_file;
+  // File holding a token: when set, every call must carry "authorization: Bearer <token>".
+  // Requires TLS, so the token never crosses the network in clear text.
+  std::string auth_token_file;
+};
+
+// Registers --listen, --tls-cert, --tls-key, --tls-client-ca and --auth-token-file.
+void AddServerFlags(CLI::App& app, ServerOptions& options);
+
+// A service to host and its full gRPC name (Api::service_full_name()), under which health
+// reports it.
+struct HostedService {
+  std::string name;
+  grpc::Service* service;
+};
+
+class ServiceHost {
+ public:
+  // Starts serving. The services are not owned and must outlive the host.
+  // Errors: INVALID_ARGUMENT (unreadable TLS files, token without TLS), UNAVAILABLE (the
+  // address could not be bound).
+  static absl::StatusOr<std::unique_ptr<ServiceHost>> Start(
+      const ServerOptions& options, const std::vector<HostedService>& services);
+
+  ~ServiceHost();
+
+  // The bound address, with the real port when 0 was asked for.
+  const std::string& address() const { return address_; }
+  int port() const { return port_; }
+
+  // Stops accepting calls, marks health NOT_SERVING and waits up to grace for calls in flight
+  // before cancelling them.
+  void Shutdown(absl::Duration grace = absl::Seconds(5));
+
+ private:
+  ServiceHost() = default;
+
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+// Blocks SIGINT and SIGTERM for the calling thread and every thread it starts afterwards:
+// call at the top of main, then WaitForTerminationSignal() once serving.
+void BlockTerminationSignals();
+
+// Waits until SIGINT or SIGTERM arrives and returns its number.
+int WaitForTerminationSignal();
+
+// What a service's main does once its services exist: start a ServiceHost, print
+// "listening on <address>" on stdout (tests and scripts read it), serve until SIGINT/SIGTERM,
+// shut down gracefully. Returns the process exit code (1 when it could not start).
+int ServeUntilSignalled(const std::string& name, const ServerOptions& options,
+                        const std::vector<HostedService>& services);
+
+}  // namespace strata::rpc
+
+#endif  // STRATA_LIB_RPC_SERVER_H_

@@ -1,0 +1,1 @@
+#include "services/imagegraph/imagegraph_service.h"

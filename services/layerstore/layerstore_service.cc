@@ -1,0 +1,1 @@
+#include "services/layerstore/layerstore_service.h"

@@ -1,0 +1,1 @@
+#include "services/runtime/runtime_service.h"
