@@ -21,7 +21,7 @@ pg_bin_dir() {
 }
 
 as_postgres() {
-  runuser -u postgres -- "$@"
+  (cd / && runuser -u postgres -- "$@")
 }
 
 pid_alive() {

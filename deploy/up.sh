@@ -45,7 +45,7 @@ fi
 mkdir -p "$pg_socket_dir"
 chown postgres:postgres "$pg_socket_dir"
 if ! as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" status >/dev/null 2>&1; then
-  as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$log_dir/postgres.log" -w -t 60 start \
+  as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w -t 60 start \
     >/dev/null
 fi
 psql_admin() {
