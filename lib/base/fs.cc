@@ -132,26 +132,30 @@ absl::Status RemoveContents(int dirfd, dev_t dev, const std::string& path) {
 
 }  // namespace
 
-absl::Status RemoveAll(const std::string& path) {
+absl::Status RemoveAllAt(int dir_fd, const std::string& name) {
   struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) {
+  if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return absl::OkStatus();
-    return ErrnoStatus(errno, absl::StrCat("stat ", path));
+    return ErrnoStatus(errno, absl::StrCat("stat ", name));
   }
   if (!S_ISDIR(st.st_mode)) {
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-      return ErrnoStatus(errno, absl::StrCat("unlink ", path));
+    if (::unlinkat(dir_fd, name.c_str(), 0) != 0 && errno != ENOENT) {
+      return ErrnoStatus(errno, absl::StrCat("unlink ", name));
     }
     return absl::OkStatus();
   }
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd.valid()) return ErrnoStatus(errno, absl::StrCat("open ", path));
-  RETURN_IF_ERROR(RemoveContents(fd.get(), st.st_dev, path));
+  UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoStatus(errno, absl::StrCat("open ", name));
+  RETURN_IF_ERROR(RemoveContents(fd.get(), st.st_dev, name));
   fd.Reset();
-  if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
-    return ErrnoStatus(errno, absl::StrCat("rmdir ", path));
+  if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+    return ErrnoStatus(errno, absl::StrCat("rmdir ", name));
   }
   return absl::OkStatus();
+}
+
+absl::Status RemoveAll(const std::string& path) {
+  return RemoveAllAt(AT_FDCWD, path);
 }
 
 bool PathExists(const std::string& path) {

@@ -51,6 +51,9 @@ absl::Status MakeDirs(const std::string& path, int mode = 0755);
 // never follows symlinks. A missing path is fine.
 absl::Status RemoveAll(const std::string& path);
 
+// RemoveAll for the entry `name` of the directory open at dir_fd, with the same guarantees.
+absl::Status RemoveAllAt(int dir_fd, const std::string& name);
+
 // fsync of a directory, so that renames and creations in it are durable.
 absl::Status FsyncDir(const std::string& path);
 

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include <cstddef>
+#include <ostream>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -42,6 +43,9 @@ class Digest {
   friend bool operator==(const Digest& a, const Digest& b) { return a.text_ == b.text_; }
   friend bool operator!=(const Digest& a, const Digest& b) { return a.text_ != b.text_; }
   friend bool operator<(const Digest& a, const Digest& b) { return a.text_ < b.text_; }
+  friend std::ostream& operator<<(std::ostream& out, const Digest& digest) {
+    return out << (digest.text_.empty() ? "<no digest>" : digest.text_);
+  }
 
  private:
   explicit Digest(std::string text) : text_(std::move(text)) {}

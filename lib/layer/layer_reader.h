@@ -1,0 +1,68 @@
+#ifndef STRATA_LIB_LAYER_LAYER_READER_H_
+#define STRATA_LIB_LAYER_LAYER_READER_H_
+
+// Reads a layer (or any tarball) from a ByteSource: detects the compression from the bytes
+// (none, gzip, bzip2, xz, zstd), decompresses, hashes the uncompressed stream (the diff id),
+// optionally copies it to a tee, and parses the tar entries. Everything streams: memory use
+// does not grow with the layer.
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "lib/digest/digest.h"
+#include "lib/layer/compression.h"
+#include "lib/layer/stream.h"
+
+namespace strata::layer {
+
+class LayerReader {
+ public:
+  // source and tee (optional: receives every uncompressed byte) must outlive the reader.
+  explicit LayerReader(ByteSource* source, ByteSink* tee = nullptr);
+  ~LayerReader();
+  LayerReader(const LayerReader&) = delete;
+  LayerReader& operator=(const LayerReader&) = delete;
+
+  // The next entry (owned by the reader, valid until the next call), or nullptr after the
+  // last. Errors: INVALID_ARGUMENT when the bytes are not a (compressed) tar archive or are
+  // truncated; the source's and the tee's errors as they are.
+  absl::StatusOr<archive_entry*> NextEntry();
+
+  // The next block of the current entry's contents at *offset (sparse files leave gaps);
+  // false at the end of the entry.
+  absl::StatusOr<bool> NextBlock(absl::string_view* data, int64_t* offset);
+
+  // Reads whatever follows the archive's end (block padding) so that the diff id covers the
+  // whole stream. Call after NextEntry returned nullptr.
+  absl::Status Finish();
+
+  Compression compression() const { return compression_; }
+  // Valid after Finish().
+  const Digest& diff_id() const { return diff_id_; }
+  uint64_t uncompressed_size() const { return uncompressed_size_; }
+
+ private:
+  absl::Status Open();
+  absl::Status Error(struct archive* which, const char* what);
+  static la_ssize_t ReadCompressed(struct archive*, void* client, const void** buffer);
+  static la_ssize_t ReadDecompressed(struct archive*, void* client, const void** buffer);
+
+  ByteSource* source_;
+  ByteSink* tee_;
+  struct archive* decompressor_ = nullptr;
+  struct archive* tar_ = nullptr;
+  bool opened_ = false;
+  bool decompressed_eof_ = false;
+  absl::Status io_status_;
+  Sha256 hasher_;
+  Compression compression_ = Compression::kNone;
+  Digest diff_id_;
+  uint64_t uncompressed_size_ = 0;
+};
+
+}  // namespace strata::layer
+
+#endif  // STRATA_LIB_LAYER_LAYER_READER_H_
