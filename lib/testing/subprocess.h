@@ -9,13 +9,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/base/subprocess.h"
 
 namespace strata::testing {
 
-struct RunResult {
-  int exit_code = -1;  // 128 + signal when killed by one
-  std::string output;  // stdout and stderr together
-};
+using RunResult = CommandResult;
 
 // Runs argv to completion, optionally as another user (uid/gid >= 0), with extra environment
 // entries "K=V". Errors: INTERNAL when it cannot be started.

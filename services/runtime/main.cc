@@ -1,33 +1,86 @@
 // strata-runtime: serves strata.runtime.v1 on this node.
 
+#include <unistd.h>
+
 #include <string>
 
 #include "CLI/CLI.hpp"
 #include "lib/base/fs.h"
 #include "lib/base/log.h"
+#include "lib/rpc/client.h"
 #include "lib/rpc/server.h"
+#include "services/runtime/core/runtime.h"
+#include "services/runtime/layerstore_blobs.h"
 #include "services/runtime/runtime_service.h"
+
+namespace {
+
+// strata-runtime-monitor is installed beside strata-runtime.
+std::string DefaultMonitorPath() {
+  char self[4096];
+  ssize_t length = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (length <= 0) return "strata-runtime-monitor";
+  self[length] = '\0';
+  const std::string dir = strata::Dirname(self);
+  // In a Bazel tree the monitor sits in its own package.
+  for (const std::string& candidate :
+       {dir + "/strata-runtime-monitor", dir + "/monitor/strata-runtime-monitor",
+        std::string(self) + ".runfiles/strata/services/runtime/monitor/strata-runtime-monitor"}) {
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return dir + "/strata-runtime-monitor";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   strata::rpc::BlockTerminationSignals();
   CLI::App app{"strata-runtime: containers on this node (strata.runtime.v1)"};
   strata::rpc::ServerOptions server_options{.listen = "127.0.0.1:7422"};
   strata::rpc::AddServerFlags(app, server_options);
-  std::string root = "/var/lib/strata/runtime";
-  app.add_option("--root", root, "Node state: snapshots, containers, runc state")
+  strata::runtime::RuntimeOptions options;
+  options.root = "/var/lib/strata/runtime";
+  options.monitor = DefaultMonitorPath();
+  app.add_option("--root", options.root, "Node state: snapshots, containers, runc state")
       ->capture_default_str();
-  std::string layerstore = "127.0.0.1:7420";
-  app.add_option("--layerstore", layerstore, "Layerstore address (layers are pulled from and "
-                 "commits pushed to it)")
+  app.add_option("--run-dir", options.run_dir, "Sockets of the process monitors (short path)")
+      ->capture_default_str();
+  app.add_option("--runc", options.runc, "The runc binary")->capture_default_str();
+  app.add_option("--monitor", options.monitor, "The strata-runtime-monitor binary")
+      ->capture_default_str();
+  app.add_option("--max-layers", options.max_layers,
+                 "Most image layers a container may have (overlay mount options must fit a "
+                 "page: up to about 280)")
+      ->check(CLI::Range(1, 280))
+      ->capture_default_str();
+  strata::rpc::ClientOptions layerstore{.address = "127.0.0.1:7420"};
+  app.add_option("--layerstore", layerstore.address,
+                 "Layerstore address (layers are pulled from and commits pushed to it)")
       ->envname("STRATA_LAYERSTORE")
       ->capture_default_str();
+  app.add_option("--layerstore-tls-ca", layerstore.tls_ca_file, "PEM CA to verify layerstore");
+  app.add_option("--layerstore-token-file", layerstore.token_file,
+                 "Bearer token for layerstore");
   CLI11_PARSE(app, argc, argv);
 
-  if (absl::Status status = strata::MakeDirs(root, 0700); !status.ok()) {
-    STRATA_LOG(ERROR) << "--root: " << status.message();
+  if (::geteuid() != 0) {
+    STRATA_LOG(ERROR) << "strata-runtime must run as root: it mounts overlays and runs runc";
     return 1;
   }
-  strata::runtime::RuntimeService service;
-  return strata::rpc::ServeUntilSignalled("strata-runtime", server_options,
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = strata::rpc::Dial(layerstore);
+  if (!channel.ok()) {
+    STRATA_LOG(ERROR) << "--layerstore: " << channel.status().message();
+    return 1;
+  }
+  strata::runtime::LayerstoreBlobs blobs(*channel);
+  absl::StatusOr<std::unique_ptr<strata::runtime::Runtime>> runtime =
+      strata::runtime::Runtime::Open(options, &blobs);
+  if (!runtime.ok()) {
+    STRATA_LOG(ERROR) << runtime.status();
+    return 1;
+  }
+  strata::runtime::RuntimeService service(runtime->get());
+  return strata::rpc::ServeUntilSignalled(
+      "strata-runtime", server_options,
       {{strata::runtime::v1::Runtime::service_full_name(), &service}});
 }

@@ -1,0 +1,848 @@
+#include "services/runtime/core/runtime.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <random>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "lib/base/errors.h"
+#include "lib/base/fs.h"
+#include "lib/base/log.h"
+#include "lib/base/subprocess.h"
+#include "lib/layer/safe_fs.h"
+#include "lib/oci/chain_id.h"
+#include "lib/oci/image_config.h"
+#include "nlohmann/json.hpp"
+#include "services/runtime/core/mounter.h"
+#include "services/runtime/core/oci_spec.h"
+#include "services/runtime/core/process_streams.h"
+
+namespace strata::runtime {
+
+namespace {
+
+constexpr absl::Duration kMonitorStartTimeout = absl::Seconds(60);
+
+bool IsRunning(ContainerState state) {
+  return state == ContainerState::kRunning || state == ContainerState::kPaused;
+}
+
+bool ValidName(const std::string& name) {
+  if (name.empty() || name.size() > 128 || !absl::ascii_isalnum(name[0])) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+std::string RandomHex(size_t length) {
+  thread_local std::mt19937_64 generator(std::random_device{}());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < length; ++i) out.push_back(kHex[generator() % 16]);
+  return out;
+}
+
+std::string HostResolvConf() {
+  absl::StatusOr<std::string> contents = ReadFile("/etc/resolv.conf");
+  return contents.ok() ? *contents : "";
+}
+
+// Writes an empty file (a bind-mount target) inside the init layer.
+absl::Status Touch(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd.valid()) return ErrnoStatus(errno, "create " + path);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<int> ParseSignal(const std::string& signal) {
+  static const std::map<std::string, int> kSignals = {
+      {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT}, {"ILL", SIGILL},
+      {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},   {"BUS", SIGBUS},   {"FPE", SIGFPE},
+      {"KILL", SIGKILL}, {"USR1", SIGUSR1},   {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
+      {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},   {"TERM", SIGTERM}, {"CHLD", SIGCHLD},
+      {"CONT", SIGCONT}, {"STOP", SIGSTOP},   {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
+      {"TTOU", SIGTTOU}, {"URG", SIGURG},     {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
+      {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
+      {"PWR", SIGPWR},   {"SYS", SIGSYS}};
+  int number = 0;
+  if (absl::SimpleAtoi(signal, &number)) {
+    if (number > 0 && number < 65) return number;
+  } else {
+    std::string name = absl::AsciiStrToUpper(signal);
+    if (absl::StartsWith(name, "SIG")) name = name.substr(3);
+    auto it = kSignals.find(name);
+    if (it != kSignals.end()) return it->second;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("invalid signal \"", signal, "\""));
+}
+
+Runtime::Runtime(RuntimeOptions options, BlobStore* blobs)
+    : options_(std::move(options)), blobs_(blobs), snapshotter_(options_.root, blobs) {}
+
+absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Open(const RuntimeOptions& options,
+                                                       BlobStore* blobs) {
+  if (options.root.empty() || options.root[0] != '/') {
+    return absl::InvalidArgumentError("the runtime's root must be an absolute path");
+  }
+  if (options.monitor.empty()) return absl::InvalidArgumentError("no monitor binary given");
+  std::unique_ptr<Runtime> runtime(new Runtime(options, blobs));
+  RETURN_IF_ERROR(MakeDirs(options.root, 0700));
+  RETURN_IF_ERROR(MakeDirs(options.root + "/containers", 0700));
+  RETURN_IF_ERROR(MakeDirs(options.root + "/runc", 0700));
+  RETURN_IF_ERROR(MakeDirs(options.run_dir, 0700));
+  RETURN_IF_ERROR(runtime->snapshotter_.Init());
+  RETURN_IF_ERROR(runtime->Recover());
+  return runtime;
+}
+
+Runtime::~Runtime() {
+  std::vector<std::shared_ptr<Entry>> entries;
+  {
+    absl::MutexLock lock(&mu_);
+    shutting_down_ = true;
+    for (auto& [id, entry] : containers_) entries.push_back(entry);
+  }
+  for (const auto& entry : entries) {
+    {
+      absl::MutexLock lock(&entry->mu);
+      if (entry->watcher) entry->watcher->Shutdown();
+    }
+    if (entry->watcher_thread.joinable()) entry->watcher_thread.join();
+  }
+}
+
+std::string Runtime::ContainerDir(const std::string& id) const {
+  return absl::StrCat(options_.root, "/containers/", id);
+}
+
+std::string Runtime::MountedRootfs(const std::string& id) const {
+  const std::string rootfs = ContainerDir(id) + "/rootfs";
+  return IsMountPoint(rootfs) ? rootfs : "";
+}
+
+std::string Runtime::SocketPath(const std::string& id) const {
+  return absl::StrCat(options_.run_dir, "/", id.substr(0, 32), ".sock");
+}
+
+absl::Status Runtime::Persist(const ContainerRecord& record) {
+  return WriteFileAtomically(ContainerDir(record.id) + "/container.json", RecordToJson(record),
+                             0600);
+}
+
+absl::Status Runtime::Runc(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {options_.runc, "--root", options_.root + "/runc"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ASSIGN_OR_RETURN(CommandResult result, RunCommand(argv));
+  if (result.exit_code != 0) {
+    return absl::InternalError(absl::StrCat("runc ", args.empty() ? "" : args[0], ": ",
+                                            absl::StripTrailingAsciiWhitespace(result.output)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Runtime::Recover() {
+  const std::string containers_dir = options_.root + "/containers";
+  DIR* dir = ::opendir(containers_dir.c_str());
+  if (dir == nullptr) return ErrnoStatus(errno, "opendir " + containers_dir);
+  std::vector<std::string> ids;
+  while (struct dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] != '.') ids.push_back(entry->d_name);
+  }
+  ::closedir(dir);
+  std::vector<std::shared_ptr<Entry>> running;
+  for (const std::string& id : ids) {
+    absl::StatusOr<std::string> json = ReadFile(ContainerDir(id) + "/container.json");
+    if (!json.ok()) {
+      STRATA_LOG(WARNING) << "container " << id << ": no record, skipped: " << json.status();
+      continue;
+    }
+    absl::StatusOr<ContainerRecord> record = RecordFromJson(*json);
+    if (!record.ok()) {
+      STRATA_LOG(WARNING) << "container " << id << ": " << record.status();
+      continue;
+    }
+    auto entry = std::make_shared<Entry>();
+    entry->record = std::move(*record);
+    {
+      absl::MutexLock lock(&mu_);
+      names_[entry->record.name] = entry->record.id;
+      containers_[entry->record.id] = entry;
+    }
+    if (IsRunning(entry->record.state)) running.push_back(entry);
+  }
+  for (const auto& entry : running) Watch(entry);
+  STRATA_LOG(INFO) << "recovered " << ids.size() << " containers, " << running.size()
+                   << " were running";
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<Runtime::Entry>> Runtime::Find(const std::string& container) {
+  if (container.empty()) return absl::InvalidArgumentError("no container given");
+  absl::MutexLock lock(&mu_);
+  auto by_id = containers_.find(container);
+  if (by_id != containers_.end()) return by_id->second;
+  auto by_name = names_.find(container);
+  if (by_name != names_.end()) return containers_.at(by_name->second);
+  std::vector<std::string> matches;
+  for (auto it = containers_.lower_bound(container);
+       it != containers_.end() && absl::StartsWith(it->first, container); ++it) {
+    matches.push_back(it->first);
+  }
+  if (matches.size() == 1) return containers_.at(matches[0]);
+  if (matches.size() > 1) {
+    for (std::string& id : matches) id = id.substr(0, 12);
+    return absl::FailedPreconditionError(absl::StrCat("container id prefix \"", container,
+                                                      "\" is ambiguous: ",
+                                                      absl::StrJoin(matches, ", ")));
+  }
+  return absl::NotFoundError(absl::StrCat("no such container: \"", container, "\""));
+}
+
+absl::StatusOr<std::string> Runtime::GenerateName() {
+  static const char* kAdjectives[] = {"brave", "calm", "eager", "fancy", "gentle", "happy",
+                                      "jolly", "keen", "lucid", "merry", "nimble", "proud",
+                                      "quiet", "rapid", "sharp", "tidy", "vivid", "witty"};
+  static const char* kNouns[] = {"archimedes", "babbage", "curie", "darwin", "euler",
+                                 "fermat", "gauss", "hopper", "kepler", "lovelace",
+                                 "noether", "pascal", "ritchie", "shannon", "turing"};
+  thread_local std::mt19937_64 generator(std::random_device{}());
+  absl::MutexLock lock(&mu_);
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    std::string name = absl::StrCat(kAdjectives[generator() % std::size(kAdjectives)], "_",
+                                     kNouns[generator() % std::size(kNouns)]);
+    if (attempt > 10) absl::StrAppend(&name, "_", generator() % 1000);
+    if (names_.count(name) == 0) return name;
+  }
+  return absl::InternalError("could not generate a free container name");
+}
+
+absl::StatusOr<ContainerRecord> Runtime::Create(const CreateSpec& spec) {
+  if (!spec.name.empty() && !ValidName(spec.name)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid container name \"", spec.name,
+        "\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, up to 128 characters"));
+  }
+  if (static_cast<int>(spec.layers.size()) > options_.max_layers) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "image has ", spec.layers.size(), " layers, more than the ", options_.max_layers,
+        " this node mounts (--max-layers): squash the image to fewer layers (e.g. "
+        "`strata export` a container and `strata import` the tar)"));
+  }
+  if (spec.network != "" && spec.network != "host" && spec.network != "none") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("network \"", spec.network, "\": only \"host\" and \"none\" exist"));
+  }
+  ContainerRecord record;
+  ASSIGN_OR_RETURN(record.spec, MergeRunSpec(spec.image_spec, spec.overrides));
+  ASSIGN_OR_RETURN(record.args, CommandLine(record.spec));
+  record.id = RandomHex(64);
+  record.name = spec.name;
+  if (record.name.empty()) {
+    ASSIGN_OR_RETURN(record.name, GenerateName());
+  }
+  record.image_id = spec.image_id;
+  record.image_ref = spec.image_ref;
+  record.tty = spec.tty;
+  record.open_stdin = spec.open_stdin;
+  record.network = spec.network.empty() ? "host" : spec.network;
+  record.hostname = spec.hostname.empty() ? record.id.substr(0, 12) : spec.hostname;
+  record.created = absl::Now();
+  std::vector<Digest> diff_ids;
+  for (const ImageLayer& layer : spec.layers) diff_ids.push_back(layer.diff_id);
+  const std::vector<Digest> chain_ids = oci::ChainIds(diff_ids);
+  for (size_t i = 0; i < spec.layers.size(); ++i) {
+    const ImageLayer& layer = spec.layers[i];
+    record.layers.push_back({layer.digest, layer.diff_id, chain_ids[i], layer.media_type,
+                             layer.size, layer.uncompressed_size});
+  }
+
+  // Reserve the name before the slow part, so two creates cannot both take it.
+  {
+    absl::MutexLock lock(&mu_);
+    auto taken = names_.find(record.name);
+    if (taken != names_.end()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("container name \"", record.name, "\" is already in use by container ",
+                       taken->second.substr(0, 12)));
+    }
+    names_[record.name] = record.id;
+  }
+  auto release_name = [&](absl::Status status) {
+    absl::MutexLock lock(&mu_);
+    names_.erase(record.name);
+    return status;
+  };
+
+  absl::StatusOr<std::vector<Snapshot>> snapshots = snapshotter_.Prepare(record.layers);
+  if (!snapshots.ok()) return release_name(snapshots.status());
+
+  const std::string dir = ContainerDir(record.id);
+  absl::Status status = [&]() -> absl::Status {
+    for (const char* sub : {"upper", "work", "rootfs", "bundle", "exec", "init"}) {
+      RETURN_IF_ERROR(MakeDirs(absl::StrCat(dir, "/", sub), 0755));
+    }
+    ::chmod(dir.c_str(), 0700);
+    // The init layer: mount points runc needs, so they never show in diff or commit.
+    const std::string init = dir + "/init";
+    for (const char* sub : {"proc", "sys", "dev", "dev/pts", "dev/shm", "dev/mqueue", "etc"}) {
+      RETURN_IF_ERROR(MakeDirs(absl::StrCat(init, "/", sub), 0755));
+    }
+    for (const char* file : {"etc/hosts", "etc/hostname", "etc/resolv.conf"}) {
+      RETURN_IF_ERROR(Touch(absl::StrCat(init, "/", file)));
+    }
+    RETURN_IF_ERROR(WriteFileAtomically(dir + "/hostname", record.hostname + "\n"));
+    RETURN_IF_ERROR(WriteFileAtomically(
+        dir + "/hosts", absl::StrCat("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
+                                     "ip6-loopback\n127.0.1.1\t",
+                                     record.hostname, "\n")));
+    RETURN_IF_ERROR(WriteFileAtomically(dir + "/resolv.conf",
+                                        record.network == "host" ? HostResolvConf() : ""));
+    RETURN_IF_ERROR(Touch(dir + "/log"));
+    ASSIGN_OR_RETURN(record.init_link, snapshotter_.AddLink(init));
+    return Persist(record);
+  }();
+  if (!status.ok()) {
+    snapshotter_.RemoveLink(record.init_link);
+    (void)RemoveAll(dir);
+    return release_name(status);
+  }
+  auto entry = std::make_shared<Entry>();
+  entry->record = record;
+  {
+    absl::MutexLock lock(&mu_);
+    containers_[record.id] = entry;
+  }
+  STRATA_LOG(INFO) << "created container " << record.name << " (" << record.id.substr(0, 12)
+                   << ") from " << record.image_ref << ", " << record.layers.size()
+                   << " layers";
+  return record;
+}
+
+std::vector<std::string> Runtime::LowerDirs(const ContainerRecord& record) {
+  std::vector<std::string> dirs = {ContainerDir(record.id) + "/init"};
+  for (auto it = record.layers.rbegin(); it != record.layers.rend(); ++it) {
+    dirs.push_back(absl::StrCat(options_.root, "/snapshots/", it->chain_id.hex(), "/fs"));
+  }
+  return dirs;
+}
+
+absl::Status Runtime::EnsureMounted(const ContainerRecord& record) {
+  const std::string dir = ContainerDir(record.id);
+  if (IsMountPoint(dir + "/rootfs")) return absl::OkStatus();
+  // Snapshots may have been pruned, or this is a new boot: prepare them again.
+  ASSIGN_OR_RETURN(std::vector<Snapshot> snapshots, snapshotter_.Prepare(record.layers));
+  OverlayMount mount;
+  mount.link_dir = snapshotter_.link_dir();
+  mount.lower_links.push_back(record.init_link);
+  for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {
+    mount.lower_links.push_back(it->link);
+  }
+  mount.upper_dir = dir + "/upper";
+  mount.work_dir = dir + "/work";
+  mount.target = dir + "/rootfs";
+  return MountOverlay(mount);
+}
+
+ExitInfo Runtime::ReadExitFile(const std::string& path) {
+  ExitInfo info;
+  absl::StatusOr<std::string> contents = ReadFile(path);
+  if (!contents.ok()) {
+    info.exit_code = 255;
+    info.finished = absl::Now();
+    info.error = "the process monitor ended without reporting an exit status";
+    return info;
+  }
+  nlohmann::json document = nlohmann::json::parse(*contents, nullptr, false);
+  info.exit_code = document.is_object() ? document.value("exit_code", 255) : 255;
+  absl::StatusOr<absl::Time> finished =
+      oci::ParseRfc3339(document.is_object() ? document.value("finished", "") : "");
+  info.finished = finished.ok() ? *finished : absl::Now();
+  return info;
+}
+
+void Runtime::Watch(const std::shared_ptr<Entry>& entry) {
+  std::string id;
+  {
+    absl::MutexLock lock(&entry->mu);
+    id = entry->record.id;
+  }
+  if (entry->watcher_thread.joinable()) entry->watcher_thread.join();
+  absl::StatusOr<std::unique_ptr<MonitorConnection>> connection =
+      MonitorConnection::Connect(SocketPath(id), false, -1);
+  if (!connection.ok()) {
+    OnExit(entry);
+    return;
+  }
+  MonitorConnection* watcher = connection->get();
+  {
+    absl::MutexLock lock(&entry->mu);
+    entry->watcher = std::move(*connection);
+  }
+  entry->watcher_thread = std::thread([this, entry, watcher] {
+    for (;;) {
+      absl::StatusOr<std::optional<Frame>> frame = watcher->Next();
+      if (!frame.ok() || !frame->has_value() || (**frame).type == FrameType::kExit) break;
+    }
+    OnExit(entry);
+  });
+}
+
+void Runtime::OnExit(const std::shared_ptr<Entry>& entry) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutting_down_) return;
+  }
+  std::string id;
+  {
+    absl::MutexLock lock(&entry->mu);
+    id = entry->record.id;
+  }
+  ExitInfo info = ReadExitFile(ContainerDir(id) + "/exit.json");
+  if (!info.error.empty()) {
+    // The monitor is gone without a word: make sure nothing of the container runs on.
+    (void)Runc({"kill", id, "KILL"});
+    (void)Runc({"delete", "--force", id});
+  }
+  absl::MutexLock lock(&entry->mu);
+  ContainerRecord& record = entry->record;
+  if (IsRunning(record.state)) {
+    record.state = ContainerState::kExited;
+    record.exit_code = info.exit_code;
+    record.finished = info.finished;
+    record.pid = 0;
+    record.error = info.error;
+    absl::Status status = Persist(record);
+    if (!status.ok()) STRATA_LOG(ERROR) << "container " << id << ": " << status;
+    STRATA_LOG(INFO) << "container " << record.name << " exited with " << info.exit_code;
+  }
+  entry->watcher.reset();
+  entry->changed.SignalAll();
+}
+
+absl::StatusOr<StartResult> Runtime::Start(const std::string& container, TerminalSize size) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
+  absl::WriterMutexLock op(&entry->op_mu);
+  ContainerRecord record;
+  {
+    absl::MutexLock lock(&entry->mu);
+    record = entry->record;
+  }
+  if (IsRunning(record.state)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container \"", record.name, "\" is already running"));
+  }
+  const std::string dir = ContainerDir(record.id);
+  RETURN_IF_ERROR(EnsureMounted(record));
+  UniqueFd rootfs(::open((dir + "/rootfs").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!rootfs.valid()) return ErrnoStatus(errno, "open rootfs");
+
+  ProcessSpec process;
+  process.args = record.args;
+  process.env = record.spec.env;
+  process.terminal = record.tty;
+  process.rows = size.rows;
+  process.cols = size.cols;
+  process.cwd = record.spec.working_dir.empty() ? "/" : record.spec.working_dir;
+  absl::StatusOr<ProcessUser> user = ResolveUser(rootfs.get(), record.spec.user);
+  if (!user.ok()) return Annotate(user.status(), absl::StrCat("container \"", record.name, "\""));
+  process.user = *user;
+  if (!GetEnv(process.env, "PATH")) SetEnv(process.env, "PATH", kDefaultPath);
+  SetEnv(process.env, "HOSTNAME", record.hostname);
+  if (!GetEnv(process.env, "HOME")) SetEnv(process.env, "HOME", user->home);
+  if (record.tty && !GetEnv(process.env, "TERM")) SetEnv(process.env, "TERM", "xterm");
+  // docker creates a missing working directory.
+  if (process.cwd != "/") {
+    absl::StatusOr<std::string> cwd = layer::CleanPath(process.cwd);
+    if (cwd.ok()) (void)layer::MakeDirsInRoot(rootfs.get(), *cwd);
+  }
+  absl::Status executable =
+      CheckExecutable(rootfs.get(), process.args[0], *GetEnv(process.env, "PATH"), process.cwd);
+  if (!executable.ok()) {
+    return Annotate(executable, absl::StrCat("container \"", record.name, "\""));
+  }
+
+  BundleSpec bundle;
+  bundle.rootfs = dir + "/rootfs";
+  bundle.hostname = record.hostname;
+  bundle.network = record.network;
+  bundle.hosts_file = dir + "/hosts";
+  bundle.hostname_file = dir + "/hostname";
+  bundle.resolv_file = dir + "/resolv.conf";
+  bundle.cgroups_path = absl::StrCat("/strata/", record.id);
+  bundle.process = std::move(process);
+  RETURN_IF_ERROR(WriteFileAtomically(dir + "/bundle/config.json", RuntimeConfigJson(bundle)));
+
+  struct stat log_stat;
+  const int64_t log_offset =
+      ::stat((dir + "/log").c_str(), &log_stat) == 0 ? log_stat.st_size : 0;
+  ::unlink((dir + "/exit.json").c_str());
+  // A runc state left by a crash would make `runc create` refuse the id.
+  (void)Runc({"delete", "--force", record.id});
+
+  std::vector<std::string> argv = {options_.monitor,
+                                   "--id=" + record.id,
+                                   "--mode=create",
+                                   "--bundle=" + dir + "/bundle",
+                                   "--runc=" + options_.runc,
+                                   "--runc-root=" + options_.root + "/runc",
+                                   "--socket=" + SocketPath(record.id),
+                                   "--log=" + dir + "/log",
+                                   "--exit-file=" + dir + "/exit.json",
+                                   "--diagnostics=" + dir + "/monitor.log",
+                                   "--ready-fd=3"};
+  if (record.tty) argv.push_back("--tty");
+  if (record.open_stdin) argv.push_back("--stdin");
+  absl::StatusOr<int> pid = LaunchMonitor(argv, kMonitorStartTimeout);
+  if (!pid.ok()) {
+    return Annotate(pid.status(), absl::StrCat("starting container \"", record.name, "\""));
+  }
+  {
+    absl::MutexLock lock(&entry->mu);
+    entry->record.state = ContainerState::kRunning;
+    entry->record.pid = *pid;
+    entry->record.started = absl::Now();
+    entry->record.finished = absl::InfinitePast();
+    entry->record.exit_code = 0;
+    entry->record.error.clear();
+    RETURN_IF_ERROR(Persist(entry->record));
+    record = entry->record;
+  }
+  Watch(entry);
+  return StartResult{record, log_offset};
+}
+
+bool Runtime::WaitForExit(Entry& entry, absl::Time deadline) {
+  absl::MutexLock lock(&entry.mu);
+  while (IsRunning(entry.record.state)) {
+    if (entry.changed.WaitWithDeadline(&entry.mu, deadline) && absl::Now() >= deadline) {
+      return !IsRunning(entry.record.state);
+    }
+  }
+  return true;
+}
+
+absl::StatusOr<ExitInfo> Runtime::Wait(const std::string& container, absl::Time deadline) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
+  if (!WaitForExit(*entry, deadline)) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("container \"", container, "\" is still running"));
+  }
+  absl::MutexLock lock(&entry->mu);
+  return ExitInfo{entry->record.exit_code, entry->record.finished, entry->record.error};
+}
+
+absl::Status Runtime::SignalLocked(Entry& entry, int signal_number) {
+  ContainerRecord record;
+  {
+    absl::MutexLock lock(&entry.mu);
+    record = entry.record;
+  }
+  if (!IsRunning(record.state)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container \"", record.name, "\" is not running"));
+  }
+  RETURN_IF_ERROR(Runc({"kill", record.id, std::to_string(signal_number)}));
+  if (record.state == ContainerState::kPaused &&
+      (signal_number == SIGKILL || signal_number == SIGTERM)) {
+    // A frozen process cannot act on the signal: thaw it.
+    (void)Runc({"resume", record.id});
+    absl::MutexLock lock(&entry.mu);
+    if (entry.record.state == ContainerState::kPaused) {
+      entry.record.state = ContainerState::kRunning;
+      (void)Persist(entry.record);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ContainerRecord> Runtime::Stop(const std::string& container,
+                                              absl::Duration timeout) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
+  absl::WriterMutexLock op(&entry->op_mu);
+  std::string stop_signal;
+  {
+    absl::MutexLock lock(&entry->mu);
+    if (!IsRunning(entry->record.state)) return entry->record;
+    stop_signal = entry->record.spec.stop_signal.empty() ? "SIGTERM" : entry->record.spec.stop_signal;
+  }
+  ASSIGN_OR_RETURN(int signal_number, ParseSignal(stop_signal));
+  absl::Status signalled = SignalLocked(*entry, signal_number);
+  if (!signalled.ok() && !absl::IsFailedPrecondition(signalled)) {
+    STRATA_LOG(WARNING) << "stop " << container << ": " << signalled;
+  }
+  if (!WaitForExit(*entry, absl::Now() + timeout)) {
+    (void)SignalLocked(*entry, SIGKILL);
+    if (!WaitForExit(*entry, absl::Now() + absl::Seconds(30))) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("container \"", container, "\" did not exit after SIGKILL"));
+    }
+  }
+  absl::MutexLock lock(&entry->mu);
+  return entry->record;
+}
+
+absl::Status Runtime::Kill(const std::string& container, const std::string& signal) {
+  ASSIGN_OR_RETURN(int signal_number, ParseSignal(signal.empty() ? "KILL" : signal));
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
+  absl::WriterMutexLock op(&entry->op_mu);
+  return SignalLocked(*entry, signal_number);
+}
+
+absl::Status Runtime::Pause(const std::string& container) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
+  absl::WriterMutexLock op(&entry->op_mu);
+  std::string id;
+  {
+    absl::MutexLock lock(&entry->mu);
+    if (entry->record.state != ContainerState::kRunning) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("container \"", entry->record.name, "\" is not running"));
+    }
+    id = entry->record.id;
+  }
+  RETURN_IF_ERROR(Runc({"pause", id}));
+  absl::MutexLock lock(&entry->mu);
+  if (entry->record.state == ContainerState::kRunning) {
+    entry->record.state = ContainerState::kPaused;
+    RETURN_IF_ERROR(Persist(entry->record));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Runtime::Unpause(const std::string& container) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
+  absl::WriterMutexLock op(&entry->op_mu);
+  std::string id;
+  {
+    absl::MutexLock lock(&entry->mu);
+    if (entry->record.state != ContainerState::kPaused) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("container \"", entry->record.name, "\" is not paused"));
+    }
+    id = entry->record.id;
+  }
+  RETURN_IF_ERROR(Runc({"resume", id}));
+  absl::MutexLock lock(&entry->mu);
+  if (entry->record.state == ContainerState::kPaused) {
+    entry->record.state = ContainerState::kRunning;
+    RETURN_IF_ERROR(Persist(entry->record));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Runtime::Remove(const std::string& container, bool force) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
+  absl::WriterMutexLock op(&entry->op_mu);
+  ContainerRecord record;
+  {
+    absl::MutexLock lock(&entry->mu);
+    record = entry->record;
+  }
+  if (IsRunning(record.state)) {
+    if (!force) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "container \"", record.name, "\" is ", StateName(record.state),
+          ": stop it first, or force the removal"));
+    }
+    (void)SignalLocked(*entry, SIGKILL);
+    if (!WaitForExit(*entry, absl::Now() + absl::Seconds(30))) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("container \"", record.name, "\" did not exit after SIGKILL"));
+    }
+  }
+  if (entry->watcher_thread.joinable()) entry->watcher_thread.join();
+  const std::string dir = ContainerDir(record.id);
+  RETURN_IF_ERROR(Unmount(dir + "/rootfs"));
+  (void)Runc({"delete", "--force", record.id});
+  snapshotter_.RemoveLink(record.init_link);
+  RETURN_IF_ERROR(RemoveAll(dir));
+  {
+    absl::MutexLock lock(&mu_);
+    containers_.erase(record.id);
+    names_.erase(record.name);
+  }
+  STRATA_LOG(INFO) << "removed container " << record.name << " (" << record.id.substr(0, 12)
+                   << ")";
+  return record.id;
+}
+
+std::vector<ContainerRecord> Runtime::List(bool all) {
+  std::vector<std::shared_ptr<Entry>> entries;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, entry] : containers_) entries.push_back(entry);
+  }
+  std::vector<ContainerRecord> records;
+  for (const auto& entry : entries) {
+    absl::MutexLock lock(&entry->mu);
+    if (all || IsRunning(entry->record.state)) records.push_back(entry->record);
+  }
+  std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
+    return a.created != b.created ? a.created > b.created : a.id < b.id;
+  });
+  return records;
+}
+
+absl::StatusOr<ContainerRecord> Runtime::Inspect(const std::string& container) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
+  absl::MutexLock lock(&entry->mu);
+  return entry->record;
+}
+
+absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Attach(
+    const std::string& container, bool stdin, std::optional<int64_t> log_offset) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
+  ContainerRecord record;
+  {
+    absl::MutexLock lock(&entry->mu);
+    record = entry->record;
+  }
+  const std::string log = ContainerDir(record.id) + "/log";
+  auto exit_info = [this, entry]() {
+    WaitForExit(*entry, absl::InfiniteFuture());
+    absl::MutexLock lock(&entry->mu);
+    return ExitInfo{entry->record.exit_code, entry->record.finished, entry->record.error};
+  };
+  if (record.state == ContainerState::kCreated) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container \"", record.name, "\" has not been started"));
+  }
+  if (!IsRunning(record.state) && !log_offset) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container \"", record.name, "\" is not running: start it first"));
+  }
+  // Live output only is a replay from the log's current end: either way the position in the
+  // log is known, so nothing is lost if the monitor finishes as we connect.
+  struct stat st;
+  const int64_t offset =
+      log_offset ? *log_offset : (::stat(log.c_str(), &st) == 0 ? st.st_size : 0);
+  if (IsRunning(record.state)) {
+    absl::StatusOr<std::unique_ptr<MonitorConnection>> connection = MonitorConnection::Connect(
+        SocketPath(record.id), stdin && record.open_stdin, offset);
+    if (connection.ok()) return NewMonitorStream(std::move(*connection), log, offset, exit_info);
+    // It ended between our look and the connection: serve what it left.
+  }
+  return NewLogStream(log, offset, exit_info);
+}
+
+absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Logs(const std::string& container,
+                                                             bool follow) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
+  ContainerRecord record;
+  {
+    absl::MutexLock lock(&entry->mu);
+    record = entry->record;
+  }
+  auto exit_info = [this, entry]() {
+    WaitForExit(*entry, absl::InfiniteFuture());
+    absl::MutexLock lock(&entry->mu);
+    return ExitInfo{entry->record.exit_code, entry->record.finished, entry->record.error};
+  };
+  const std::string log = ContainerDir(record.id) + "/log";
+  if (follow && IsRunning(record.state)) {
+    absl::StatusOr<std::unique_ptr<MonitorConnection>> connection =
+        MonitorConnection::Connect(SocketPath(record.id), false, 0);
+    if (connection.ok()) return NewMonitorStream(std::move(*connection), log, 0, exit_info);
+  }
+  const bool ended = record.state == ContainerState::kExited || follow;
+  return NewLogStream(log, 0, ended ? std::function<ExitInfo()>(exit_info) : nullptr);
+}
+
+absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Exec(const std::string& container,
+                                                             const ExecSpec& spec) {
+  if (spec.args.empty()) return absl::InvalidArgumentError("exec: no command given");
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
+  ContainerRecord record;
+  {
+    absl::MutexLock lock(&entry->mu);
+    record = entry->record;
+  }
+  if (record.state != ContainerState::kRunning) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "container \"", record.name, "\" is ", StateName(record.state), ", not running"));
+  }
+  const std::string dir = ContainerDir(record.id);
+  UniqueFd rootfs(::open((dir + "/rootfs").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!rootfs.valid()) return ErrnoStatus(errno, "open rootfs");
+  ProcessSpec process;
+  process.args = spec.args;
+  process.env = record.spec.env;
+  for (const std::string& entry_env : spec.env) {
+    const size_t equals = entry_env.find('=');
+    SetEnv(process.env, entry_env.substr(0, equals),
+           equals == std::string::npos ? "" : entry_env.substr(equals + 1));
+  }
+  process.terminal = spec.tty;
+  process.rows = spec.size.rows;
+  process.cols = spec.size.cols;
+  process.cwd = !spec.working_dir.empty()      ? spec.working_dir
+                : !record.spec.working_dir.empty() ? record.spec.working_dir
+                                                   : "/";
+  ASSIGN_OR_RETURN(process.user,
+                   ResolveUser(rootfs.get(), spec.user.empty() ? record.spec.user : spec.user));
+  if (!GetEnv(process.env, "PATH")) SetEnv(process.env, "PATH", kDefaultPath);
+  SetEnv(process.env, "HOSTNAME", record.hostname);
+  if (!GetEnv(process.env, "HOME")) SetEnv(process.env, "HOME", process.user.home);
+  if (spec.tty && !GetEnv(process.env, "TERM")) SetEnv(process.env, "TERM", "xterm");
+  absl::Status executable =
+      CheckExecutable(rootfs.get(), process.args[0], *GetEnv(process.env, "PATH"), process.cwd);
+  if (!executable.ok()) {
+    return Annotate(executable, absl::StrCat("container \"", record.name, "\""));
+  }
+
+  const std::string exec_id = RandomHex(16);
+  const std::string exec_dir = absl::StrCat(dir, "/exec/", exec_id);
+  RETURN_IF_ERROR(MakeDirs(exec_dir, 0700));
+  auto cleanup = [exec_dir](absl::Status status) {
+    (void)RemoveAll(exec_dir);
+    return status;
+  };
+  absl::Status written =
+      WriteFileAtomically(exec_dir + "/process.json", ProcessJson(process).dump());
+  if (!written.ok()) return cleanup(written);
+  const std::string socket =
+      absl::StrCat(options_.run_dir, "/", record.id.substr(0, 16), "-", exec_id, ".sock");
+  std::vector<std::string> argv = {options_.monitor,
+                                   "--id=" + record.id,
+                                   "--mode=exec",
+                                   "--process=" + exec_dir + "/process.json",
+                                   "--runc=" + options_.runc,
+                                   "--runc-root=" + options_.root + "/runc",
+                                   "--socket=" + socket,
+                                   "--log=" + exec_dir + "/log",
+                                   "--exit-file=" + exec_dir + "/exit.json",
+                                   "--diagnostics=" + exec_dir + "/monitor.log",
+                                   "--ready-fd=3"};
+  if (spec.tty) argv.push_back("--tty");
+  if (spec.stdin) argv.push_back("--stdin");
+  absl::StatusOr<int> pid = LaunchMonitor(argv, kMonitorStartTimeout);
+  if (!pid.ok()) {
+    return cleanup(Annotate(pid.status(), absl::StrCat("exec in container \"", record.name, "\"")));
+  }
+  const std::string exit_file = exec_dir + "/exit.json";
+  auto exit_info = [this, exit_file]() { return ReadExitFile(exit_file); };
+  absl::StatusOr<std::unique_ptr<MonitorConnection>> connection =
+      MonitorConnection::Connect(socket, spec.stdin, 0);
+  std::unique_ptr<ProcessStream> stream;
+  if (connection.ok()) {
+    stream = NewMonitorStream(std::move(*connection), exec_dir + "/log", 0, exit_info);
+  } else {
+    stream = NewLogStream(exec_dir + "/log", 0, exit_info);  // it already ended
+  }
+  return WithCleanup(std::move(stream), [exec_dir] { (void)RemoveAll(exec_dir); });
+}
+
+}  // namespace strata::runtime

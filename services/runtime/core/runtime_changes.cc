@@ -1,0 +1,196 @@
+// The Runtime operations that read a container's file system: Diff, Commit, Export and
+// CopyFrom.
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "lib/base/errors.h"
+#include "lib/base/fs.h"
+#include "lib/base/log.h"
+#include "lib/layer/layer_writer.h"
+#include "lib/layer/safe_fs.h"
+#include "services/runtime/core/runtime.h"
+
+namespace strata::runtime {
+
+absl::StatusOr<std::vector<layer::Change>> Runtime::Diff(const std::string& container) {
+  ASSIGN_OR_RETURN(ContainerRecord record, Inspect(container));
+  return layer::OverlayChanges(ContainerDir(record.id) + "/upper", LowerDirs(record));
+}
+
+absl::StatusOr<CommitResult> Runtime::Commit(const std::string& container,
+                                             const CommitOptions& options) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
+  absl::WriterMutexLock op(&entry->op_mu);
+  ContainerRecord record;
+  {
+    absl::MutexLock lock(&entry->mu);
+    record = entry->record;
+  }
+  // A running container is frozen so the layer is one consistent moment; a paused one stays
+  // paused; with pause=false it is committed live.
+  const bool freeze = options.pause && record.state == ContainerState::kRunning;
+  if (freeze) RETURN_IF_ERROR(Runc({"pause", record.id}));
+  auto thaw = [&]() {
+    if (!freeze) return;
+    absl::Status resumed = Runc({"resume", record.id});
+    if (!resumed.ok()) STRATA_LOG(ERROR) << "commit " << record.name << ": " << resumed;
+  };
+
+  const std::string upper = ContainerDir(record.id) + "/upper";
+  UniqueFd upper_fd(::open(upper.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!upper_fd.valid()) {
+    thaw();
+    return ErrnoStatus(errno, "open " + upper);
+  }
+  absl::StatusOr<std::unique_ptr<BlobUpload>> upload = blobs_->StartUpload(
+      absl::StrCat("commit-", record.id.substr(0, 16), "-", absl::ToUnixNanos(absl::Now())));
+  if (!upload.ok()) {
+    thaw();
+    return Annotate(upload.status(), "commit: layerstore");
+  }
+  const absl::Time started = absl::Now();
+  absl::StatusOr<layer::LayerDigests> digests = layer::WriteOverlayUpperAsLayer(
+      upper_fd.get(), {.compression = options.compression}, upload->get());
+  thaw();
+  if (!digests.ok()) {
+    (*upload)->Abort();
+    return Annotate(digests.status(), absl::StrCat("commit of container \"", record.name, "\""));
+  }
+  absl::Status committed = (*upload)->Commit(digests->digest, static_cast<int64_t>(digests->size));
+  if (!committed.ok()) {
+    (*upload)->Abort();
+    return Annotate(committed, "commit: storing the layer");
+  }
+  STRATA_LOG(INFO) << "committed container " << record.name << ": " << digests->entries
+                   << " entries, " << digests->uncompressed_size << " bytes -> "
+                   << digests->size << " " << layer::CompressionName(options.compression)
+                   << " in " << absl::FormatDuration(absl::Now() - started);
+  CommitResult result;
+  result.layer.digest = digests->digest;
+  result.layer.diff_id = digests->diff_id;
+  ASSIGN_OR_RETURN(result.layer.media_type, layer::LayerMediaType(options.compression));
+  result.layer.size = static_cast<int64_t>(digests->size);
+  result.layer.uncompressed_size = static_cast<int64_t>(digests->uncompressed_size);
+  result.spec = record.spec;
+  result.args = record.args;
+  result.image_id = record.image_id;
+  result.empty = digests->entries == 0;
+  return result;
+}
+
+absl::Status Runtime::Export(const std::string& container, layer::ByteSink* sink) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
+  absl::ReaderMutexLock op(&entry->op_mu);
+  ContainerRecord record;
+  {
+    absl::MutexLock lock(&entry->mu);
+    record = entry->record;
+  }
+  RETURN_IF_ERROR(EnsureMounted(record));
+  const std::string rootfs = ContainerDir(record.id) + "/rootfs";
+  UniqueFd root_fd(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd.valid()) return ErrnoStatus(errno, "open " + rootfs);
+  return layer::WriteTreeAsTar(root_fd.get(), sink).status();
+}
+
+namespace {
+
+// Follows symlinks at the end of path (relative, cleaned) inside the root, at most 40 times.
+absl::StatusOr<std::string> ResolveFinalSymlinks(int root_fd, std::string path) {
+  for (int depth = 0; depth < 40; ++depth) {
+    if (path.empty()) return path;
+    const std::string parent = Dirname(path) == "." ? "" : Dirname(path);
+    const std::string base = Basename(path);
+    ASSIGN_OR_RETURN(UniqueFd parent_fd, layer::OpenInRoot(root_fd, parent, O_PATH | O_DIRECTORY));
+    struct stat st;
+    if (::fstatat(parent_fd.get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return ErrnoStatus(errno, "stat /" + path);
+    }
+    if (!S_ISLNK(st.st_mode)) return path;
+    char target[4096];
+    ssize_t length = ::readlinkat(parent_fd.get(), base.c_str(), target, sizeof(target) - 1);
+    if (length < 0) return ErrnoStatus(errno, "readlink /" + path);
+    std::string link(target, static_cast<size_t>(length));
+    // An absolute target is absolute inside the container; ".." stops at its root.
+    std::string next = link[0] == '/' ? link : absl::StrCat(parent, "/", link);
+    std::string cleaned;
+    std::vector<std::string> parts;
+    for (absl::string_view part : absl::StrSplit(next, '/', absl::SkipEmpty())) {
+      if (part == ".") continue;
+      if (part == "..") {
+        if (!parts.empty()) parts.pop_back();
+        continue;
+      }
+      parts.emplace_back(part);
+    }
+    path = absl::StrJoin(parts, "/");
+  }
+  return absl::InvalidArgumentError("too many levels of symbolic links");
+}
+
+}  // namespace
+
+absl::Status Runtime::CopyFrom(const std::string& container, const std::string& path,
+                               bool follow_link,
+                               const std::function<absl::Status(const PathInfo&)>& on_info,
+                               layer::ByteSink* sink) {
+  if (path.empty() || path[0] != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("path \"", path, "\" must be absolute inside the container"));
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
+  absl::ReaderMutexLock op(&entry->op_mu);
+  ContainerRecord record;
+  {
+    absl::MutexLock lock(&entry->mu);
+    record = entry->record;
+  }
+  RETURN_IF_ERROR(EnsureMounted(record));
+  const std::string rootfs = ContainerDir(record.id) + "/rootfs";
+  UniqueFd root_fd(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd.valid()) return ErrnoStatus(errno, "open " + rootfs);
+  ASSIGN_OR_RETURN(std::string relative, layer::CleanPath(path));
+  auto not_found = [&](const absl::Status& status) {
+    if (absl::IsNotFound(status)) {
+      return absl::NotFoundError(absl::StrCat("container \"", record.name, "\": path \"", path,
+                                              "\" not found"));
+    }
+    return status;
+  };
+  if (relative.empty()) {
+    RETURN_IF_ERROR(on_info(PathInfo{"/", 0, S_IFDIR | 0755, absl::Now(), ""}));
+    return layer::WriteTreeAsTar(root_fd.get(), sink).status();
+  }
+  if (follow_link) {
+    absl::StatusOr<std::string> resolved = ResolveFinalSymlinks(root_fd.get(), relative);
+    if (!resolved.ok()) return not_found(resolved.status());
+    relative = *resolved;
+  }
+  const std::string parent = Dirname(relative) == "." ? "" : Dirname(relative);
+  const std::string base = Basename(relative);
+  absl::StatusOr<UniqueFd> parent_fd =
+      layer::OpenInRoot(root_fd.get(), parent, O_RDONLY | O_DIRECTORY);
+  if (!parent_fd.ok()) return not_found(parent_fd.status());
+  struct stat st;
+  if (::fstatat(parent_fd->get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    return not_found(ErrnoStatus(errno, "stat"));
+  }
+  PathInfo info{Basename(path), st.st_size, st.st_mode, absl::TimeFromTimespec(st.st_mtim), ""};
+  if (S_ISLNK(st.st_mode)) {
+    char target[4096];
+    ssize_t length = ::readlinkat(parent_fd->get(), base.c_str(), target, sizeof(target));
+    if (length > 0) info.link_target.assign(target, static_cast<size_t>(length));
+  }
+  RETURN_IF_ERROR(on_info(info));
+  return layer::WriteEntryAsTar(parent_fd->get(), base, Basename(path), sink).status();
+}
+
+}  // namespace strata::runtime
