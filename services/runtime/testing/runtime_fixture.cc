@@ -79,23 +79,23 @@ RuntimeFixture::RuntimeFixture() {
   EXPECT_TRUE(layerstore.ok()) << layerstore.status();
   layerstore_ = std::move(*layerstore);
   blobs_ = std::make_unique<LayerstoreBlobs>(*rpc::Dial({.address = layerstore_->address()}));
-  OpenRuntime(200);
+  OpenRuntime(200, nullptr);
 }
 
-void RuntimeFixture::OpenRuntime(int max_layers) {
+void RuntimeFixture::OpenRuntime(int max_layers, BlobStore* blobs) {
   RuntimeOptions options;
   options.root = root_;
   options.run_dir = run_dir_;
   options.monitor = RunfilePath("services/runtime/monitor/strata-runtime-monitor");
   options.max_layers = max_layers;
-  auto runtime = Runtime::Open(options, blobs_.get());
+  auto runtime = Runtime::Open(options, blobs != nullptr ? blobs : blobs_.get());
   ASSERT_TRUE(runtime.ok()) << runtime.status();
   runtime_ = std::move(*runtime);
 }
 
-void RuntimeFixture::RestartRuntime(int max_layers) {
+void RuntimeFixture::RestartRuntime(int max_layers, BlobStore* blobs) {
   runtime_.reset();
-  OpenRuntime(max_layers);
+  OpenRuntime(max_layers, blobs);
 }
 
 RuntimeFixture::~RuntimeFixture() {

@@ -40,8 +40,11 @@ class RuntimeFixture {
   BlobStore& blobs() { return *blobs_; }
   const std::string& root() const { return root_; }
 
-  // Destroys the Runtime and opens it again on the same state (a service restart).
-  void RestartRuntime(int max_layers = 200);
+  // Destroys the Runtime and opens it again on the same state (a service restart), with
+  // another blob store when one is given (not owned).
+  void RestartRuntime(int max_layers = 200, BlobStore* blobs = nullptr);
+
+  const std::string& layerstore_address() const { return layerstore_->address(); }
 
   // Pushes a directory as a layer (zstd).
   absl::StatusOr<ImageLayer> PushLayer(const std::string& dir);
@@ -60,7 +63,7 @@ class RuntimeFixture {
                                     const std::vector<std::string>& args);
 
  private:
-  void OpenRuntime(int max_layers);
+  void OpenRuntime(int max_layers, BlobStore* blobs);
 
   strata::testing::TempDir dir_{"runtime"};
   std::string root_;
