@@ -44,6 +44,8 @@ struct CreateFlags {
 };
 
 void AddCreateFlags(CLI::App* command, CreateFlags& flags) {
+  // -h is docker's --hostname here; help stays --help.
+  command->set_help_flag("--help", "Print this help message and exit");
   command->add_option("--name", flags.name, "Assign a name to the container");
   command->add_option("-e,--env", flags.env, "Set environment variables (KEY=VALUE)")
       ->allow_extra_args(false);

@@ -45,7 +45,6 @@ int main(int argc, char** argv) {
   strata::cli::BlockWindowChangeSignal();
   CLI::App app{"strata: make container images from containers"};
   app.require_subcommand(1);
-  app.fallthrough();
   strata::cli::Globals globals;
   strata::cli::AddGlobalFlags(app, globals);
   int exit_code = 0;

@@ -14,12 +14,14 @@ deploy/install-deps.sh
 
 echo "building..." >&2
 bazel build //services/layerstore:strata-layerstore //services/imagegraph:strata-imagegraph \
-  //services/runtime:strata-runtime //cli:strata
+  //services/runtime:strata-runtime //services/runtime/monitor:strata-runtime-monitor //cli:strata
+bazel_bin=$(bazel info bazel-bin 2>/dev/null)
 mkdir -p "$STRATA_BIN_DIR"
 for binary in services/layerstore/strata-layerstore services/imagegraph/strata-imagegraph \
-              services/runtime/strata-runtime cli/strata; do
+              services/runtime/strata-runtime services/runtime/monitor/strata-runtime-monitor \
+              cli/strata; do
   # Replace by rename, so a running binary is never overwritten in place.
-  install -m 0755 "bazel-bin/$binary" "$STRATA_BIN_DIR/.$(basename "$binary").new"
+  install -m 0755 "$bazel_bin/$binary" "$STRATA_BIN_DIR/.$(basename "$binary").new"
   mv -f "$STRATA_BIN_DIR/.$(basename "$binary").new" "$STRATA_BIN_DIR/$(basename "$binary")"
 done
 
