@@ -175,7 +175,7 @@ int History(Globals& globals, const std::string& ref, const HistoryOptions& opti
   const absl::Time now = absl::Now();
 
   struct Row {
-    std::string id, created_since, created_at, created_by, size, comment;
+    std::string id, created_since, created_at, created_by, size, comment, author;
   };
   std::vector<Row> rows;
   for (const ig::HistoryEntry& entry : response.entries()) {
@@ -190,6 +190,7 @@ int History(Globals& globals, const std::string& ref, const HistoryOptions& opti
     row.created_by = options.no_trunc ? created_by : Ellipsis(created_by, 45);
     row.size = options.human ? HumanSize(entry.size()) : std::to_string(entry.size());
     row.comment = entry.comment();
+    row.author = entry.author();
     rows.push_back(std::move(row));
   }
   if (options.quiet) {
@@ -214,7 +215,8 @@ int History(Globals& globals, const std::string& ref, const HistoryOptions& opti
   const std::vector<std::pair<std::string, std::string>> headers = {
       {"{{.ID}}", "IMAGE"},          {"{{.CreatedSince}}", "CREATED"},
       {"{{.CreatedAt}}", "CREATED AT"}, {"{{.CreatedBy}}", "CREATED BY"},
-      {"{{.Size}}", "SIZE"},         {"{{.Comment}}", "COMMENT"}};
+      {"{{.Size}}", "SIZE"},         {"{{.Comment}}", "COMMENT"},
+      {"{{.Author}}", "AUTHOR"}};
   std::vector<std::string> lines;
   if (as_table) {
     std::string header = format;
@@ -227,7 +229,8 @@ int History(Globals& globals, const std::string& ref, const HistoryOptions& opti
                                                  {"{{.CreatedAt}}", row.created_at},
                                                  {"{{.CreatedBy}}", row.created_by},
                                                  {"{{.Size}}", row.size},
-                                                 {"{{.Comment}}", row.comment}}));
+                                                 {"{{.Comment}}", row.comment},
+                                                 {"{{.Author}}", row.author}}));
   }
   if (as_table) {
     std::vector<std::string> header = absl::StrSplit(lines[0], '\t');
@@ -293,7 +296,7 @@ void RegisterImageCommands(CLI::App& app, Globals& globals, int* exit_code) {
     command->add_flag("-q,--quiet", options->quiet, "Only show image IDs");
     command->add_option("--format", options->format,
                         "Template: {{.ID}} {{.CreatedSince}} {{.CreatedAt}} {{.CreatedBy}} "
-                        "{{.Size}} {{.Comment}}; \"table ...\" for a table");
+                        "{{.Size}} {{.Comment}} {{.Author}}; \"table ...\" for a table");
     command->add_option("image", *ref, "IMAGE")->required();
     command->callback([=, &globals] {
       if (*not_human) options->human = false;

@@ -1,6 +1,8 @@
 #include "lib/base/subprocess.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,16 +20,22 @@ namespace strata {
 
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                          const CommandOptions& options) {
-  const std::vector<std::string>& env = options.env;
   if (argv.empty()) return absl::InvalidArgumentError("RunCommand: empty argv");
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return ErrnoStatus(errno, "pipe");
+  int out_pipe[2], err_pipe[2] = {-1, -1}, in_pipe[2] = {-1, -1};
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return ErrnoStatus(errno, "pipe");
+  if (options.separate_stderr && ::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    return ErrnoStatus(errno, "pipe");
+  }
+  const bool feed_stdin = !options.stdin_data.empty();
+  if (feed_stdin && ::pipe2(in_pipe, O_CLOEXEC) != 0) return ErrnoStatus(errno, "pipe");
+  // A command that exits without reading all its input must not kill us with SIGPIPE.
+  if (feed_stdin) ::signal(SIGPIPE, SIG_IGN);
   std::vector<char*> args;
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
-  env_strings.insert(env_strings.end(), env.begin(), env.end());
+  env_strings.insert(env_strings.end(), options.env.begin(), options.env.end());
   std::vector<char*> envp;
   for (const std::string& e : env_strings) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
@@ -35,10 +43,14 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   pid_t pid = ::fork();
   if (pid < 0) return ErrnoStatus(errno, "fork");
   if (pid == 0) {
-    ::dup2(pipe_fds[1], STDOUT_FILENO);
-    ::dup2(pipe_fds[1], STDERR_FILENO);
-    int null_fd = ::open("/dev/null", O_RDONLY);
-    ::dup2(null_fd, STDIN_FILENO);
+    ::dup2(out_pipe[1], STDOUT_FILENO);
+    ::dup2(options.separate_stderr ? err_pipe[1] : out_pipe[1], STDERR_FILENO);
+    if (feed_stdin) {
+      ::dup2(in_pipe[0], STDIN_FILENO);
+    } else {
+      int null_fd = ::open("/dev/null", O_RDONLY);
+      ::dup2(null_fd, STDIN_FILENO);
+    }
     if (options.gid >= 0) {
       ::setgroups(0, nullptr);
       if (::setgid(static_cast<gid_t>(options.gid)) != 0) ::_exit(126);
@@ -47,16 +59,44 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
     ::execvpe(args[0], args.data(), envp.data());
     ::_exit(127);
   }
-  ::close(pipe_fds[1]);
+  ::close(out_pipe[1]);
+  if (options.separate_stderr) ::close(err_pipe[1]);
+  if (feed_stdin) ::close(in_pipe[0]);
+
   CommandResult result;
-  char buffer[8192];
-  for (;;) {
-    ssize_t n = ::read(pipe_fds[0], buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    result.output.append(buffer, static_cast<size_t>(n));
+  struct pollfd fds[3] = {{out_pipe[0], POLLIN, 0},
+                          {options.separate_stderr ? err_pipe[0] : -1, POLLIN, 0},
+                          {feed_stdin ? in_pipe[1] : -1, POLLOUT, 0}};
+  size_t fed = 0;
+  char buffer[65536];
+  while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+    if (::poll(fds, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = ::read(fds[i].fd, buffer, sizeof(buffer));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        continue;
+      }
+      (i == 0 ? result.output : result.error_output).append(buffer, static_cast<size_t>(n));
+    }
+    if (fds[2].fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t n = ::write(fds[2].fd, options.stdin_data.data() + fed,
+                          options.stdin_data.size() - fed);
+      if (n > 0) fed += static_cast<size_t>(n);
+      if (n < 0 && errno != EINTR && errno != EAGAIN) fed = options.stdin_data.size();
+      if (fed == options.stdin_data.size()) {
+        ::close(fds[2].fd);
+        fds[2].fd = -1;
+      }
+    }
   }
-  ::close(pipe_fds[0]);
+  if (fds[2].fd >= 0) ::close(fds[2].fd);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

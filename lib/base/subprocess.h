@@ -15,8 +15,10 @@ namespace strata {
 struct CommandResult {
   // 128 + signal number when a signal ended it.
   int exit_code = -1;
-  // stdout and stderr together, in the order written.
+  // stdout, and stderr too unless CommandOptions::separate_stderr.
   std::string output;
+  // stderr, with CommandOptions::separate_stderr.
+  std::string error_output;
 };
 
 struct CommandOptions {
@@ -25,9 +27,13 @@ struct CommandOptions {
   int gid = -1;
   // Extra "K=V" environment entries on top of ours.
   std::vector<std::string> env;
+  // Written to the command's stdin (then closed); empty: stdin is /dev/null.
+  std::string stdin_data;
+  // Keep stderr apart, in CommandResult::error_output.
+  bool separate_stderr = false;
 };
 
-// Runs argv (found in PATH) with stdin from /dev/null.
+// Runs argv (found in PATH) to completion.
 // Errors: INTERNAL when it cannot be started (argv[0] missing: exit code 127 instead).
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                          const CommandOptions& options = {});

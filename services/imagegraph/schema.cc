@@ -1,0 +1,160 @@
+#include "services/imagegraph/schema.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "lib/base/log.h"
+
+namespace strata::imagegraph {
+namespace {
+
+struct Migration {
+  int version;
+  const char* description;
+  const char* sql;
+};
+
+// Append only: a released migration never changes. Identifiers and digests are text in the
+// "C" collation, so that ordering is bytewise and an id prefix is an index range.
+constexpr Migration kMigrations[] = {
+    {1, "layers, images, image_layers, tags, history", R"sql(
+CREATE TABLE layers (
+  chain_id          text COLLATE "C" PRIMARY KEY,
+  parent_chain_id   text COLLATE "C" REFERENCES layers (chain_id),
+  diff_id           text COLLATE "C" NOT NULL,
+  digest            text COLLATE "C" NOT NULL,
+  media_type        text NOT NULL,
+  size              bigint NOT NULL,
+  uncompressed_size bigint NOT NULL,
+  created_by        text NOT NULL DEFAULT '',
+  created           timestamptz,
+  author            text NOT NULL DEFAULT '',
+  comment           text NOT NULL DEFAULT '',
+  CONSTRAINT layers_chain_id_format CHECK (chain_id ~ '^sha256:[0-9a-f]{64}$'),
+  CONSTRAINT layers_diff_id_format CHECK (diff_id ~ '^sha256:[0-9a-f]{64}$'),
+  CONSTRAINT layers_digest_format CHECK (digest ~ '^sha256:[0-9a-f]{64}$'),
+  CONSTRAINT layers_base_is_diff_id CHECK (parent_chain_id IS NOT NULL OR chain_id = diff_id),
+  CONSTRAINT layers_chain_id_derived CHECK (parent_chain_id IS NULL OR chain_id =
+      'sha256:' || encode(sha256(convert_to(parent_chain_id || ' ' || diff_id, 'UTF8')), 'hex')),
+  CONSTRAINT layers_media_type CHECK (media_type <> ''),
+  CONSTRAINT layers_sizes CHECK (size >= 0 AND uncompressed_size >= 0)
+);
+CREATE INDEX layers_parent_chain_id ON layers (parent_chain_id);
+CREATE INDEX layers_digest ON layers (digest);
+
+CREATE TABLE images (
+  id         text COLLATE "C" PRIMARY KEY,
+  config     bytea NOT NULL,
+  created    timestamptz,
+  parent_id  text COLLATE "C" REFERENCES images (id),
+  size       bigint NOT NULL,
+  registered timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT images_id_is_config_digest CHECK (id = 'sha256:' || encode(sha256(config), 'hex')),
+  CONSTRAINT images_not_own_parent CHECK (parent_id <> id),
+  CONSTRAINT images_size CHECK (size >= 0)
+);
+CREATE INDEX images_parent_id ON images (parent_id);
+-- ListImages: newest first, then id; images without "created" last.
+CREATE INDEX images_listing ON images ((coalesce(created, '-infinity'::timestamptz)) DESC, id);
+
+CREATE TABLE image_layers (
+  image_id text COLLATE "C" NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+  position integer NOT NULL CHECK (position >= 0),
+  chain_id text COLLATE "C" NOT NULL REFERENCES layers (chain_id),
+  PRIMARY KEY (image_id, position)
+);
+CREATE INDEX image_layers_chain_id ON image_layers (chain_id);
+
+CREATE TABLE tags (
+  repository        text COLLATE "C" NOT NULL,
+  tag               text COLLATE "C" NOT NULL,
+  image_id          text COLLATE "C" NOT NULL REFERENCES images (id),
+  -- The image the tag pointed at before its last move (set by the upsert that moved it).
+  previous_image_id text COLLATE "C",
+  updated           timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (repository, tag),
+  CONSTRAINT tags_repository CHECK (repository ~ '^[A-Za-z0-9]' AND length(repository) <= 255),
+  CONSTRAINT tags_tag CHECK (tag ~ '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$')
+);
+CREATE INDEX tags_image_id ON tags (image_id);
+
+-- The config's history, oldest step first (position 0), with the layer of each step.
+CREATE TABLE history (
+  image_id    text COLLATE "C" NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+  position    integer NOT NULL CHECK (position >= 0),
+  created     timestamptz,
+  created_by  text NOT NULL DEFAULT '',
+  author      text NOT NULL DEFAULT '',
+  comment     text NOT NULL DEFAULT '',
+  empty_layer boolean NOT NULL,
+  chain_id    text COLLATE "C" REFERENCES layers (chain_id),
+  PRIMARY KEY (image_id, position),
+  CONSTRAINT history_layer CHECK (empty_layer = (chain_id IS NULL))
+);
+)sql"},
+};
+
+// Any constant: the key of the advisory lock migrations take.
+constexpr int64_t kMigrationLockKey = 0x5374726174614947;  // "StrataIG"
+
+absl::StatusOr<int> ReadVersion(pqxx::transaction_base& tx) {
+  pqxx::result exists = tx.exec("SELECT to_regclass('schema_version') IS NOT NULL");
+  if (!exists[0][0].as<bool>()) return 0;
+  pqxx::result version = tx.exec("SELECT coalesce(max(version), 0) FROM schema_version");
+  return version[0][0].as<int>();
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
+
+absl::StatusOr<int> CurrentSchemaVersion(Database& database) {
+  int version = 0;
+  absl::Status status = database.RunInTransaction(
+      Access::kReadOnly, [&](pqxx::transaction_base& tx) -> absl::Status {
+        absl::StatusOr<int> read = ReadVersion(tx);
+        if (!read.ok()) return read.status();
+        version = *read;
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return version;
+}
+
+absl::Status MigrateSchema(Database& database) {
+  int from = 0;
+  int to = 0;
+  absl::Status status = database.RunInTransaction(
+      Access::kReadWrite, [&](pqxx::transaction_base& tx) -> absl::Status {
+        tx.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLockKey);
+        tx.exec(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            " version integer PRIMARY KEY CHECK (version > 0),"
+            " description text NOT NULL,"
+            " applied timestamptz NOT NULL DEFAULT now())");
+        absl::StatusOr<int> current = ReadVersion(tx);
+        if (!current.ok()) return current.status();
+        from = to = *current;
+        if (*current > LatestSchemaVersion()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "the database holds image graph schema version ", *current,
+              ", newer than the newest this strata-imagegraph knows (", LatestSchemaVersion(),
+              "): refusing to use it; run a newer strata-imagegraph"));
+        }
+        for (const Migration& migration : kMigrations) {
+          if (migration.version <= *current) continue;
+          tx.exec(migration.sql);
+          tx.exec_params("INSERT INTO schema_version (version, description) VALUES ($1, $2)",
+                         migration.version, migration.description);
+          to = migration.version;
+        }
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  if (to != from) {
+    STRATA_LOG(INFO) << "image graph schema migrated from version " << from << " to " << to;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace strata::imagegraph

@@ -1,0 +1,122 @@
+// What goes wrong for users gives one clear line on stderr, a non-zero exit, and changes
+// nothing.
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "lib/base/fs.h"
+#include "lib/base/subprocess.h"
+#include "tests/e2e/stack.h"
+
+namespace strata::e2e {
+namespace {
+
+class BadInputTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto stack = Stack::Start();
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = stack->release();
+    auto tarball = stack_->BusyboxTarball("zstd");
+    ASSERT_TRUE(tarball.ok());
+    ASSERT_EQ(stack_->Strata({"import", *tarball, "base"}).exit_code, 0);
+  }
+  static void TearDownTestSuite() { delete stack_; }
+
+  // Expects a failure with exit code `code` and a message holding `text`, on one line.
+  void ExpectError(const std::vector<std::string>& args, int code, const std::string& text) {
+    CommandResult result = stack_->Strata(args);
+    EXPECT_EQ(result.exit_code, code) << result.error_output;
+    EXPECT_TRUE(absl::StrContains(result.error_output, text))
+        << "expected \"" << text << "\" in: " << result.error_output;
+    EXPECT_TRUE(absl::StartsWith(result.error_output, "Error: ")) << result.error_output;
+  }
+
+  std::string Images() { return stack_->Strata({"images", "-q"}).output; }
+
+  static Stack* stack_;
+};
+
+Stack* BadInputTest::stack_ = nullptr;
+
+TEST_F(BadInputTest, UnknownImageAndContainer) {
+  ExpectError({"run", "no-such-image"}, 125, "no-such-image");
+  ExpectError({"history", "nope:1"}, 1, "nope:1");
+  ExpectError({"diff", "no-such-container"}, 1, "no such container");
+  ExpectError({"rm", "no-such-container"}, 1, "no such container");
+  ExpectError({"commit", "no-such-container", "x:1"}, 1, "no such container");
+}
+
+TEST_F(BadInputTest, BadReferenceNames) {
+  const std::string before = Images();
+  ExpectError({"tag", "base", "UPPER:case"}, 1, "must be lowercase");
+  ExpectError({"tag", "base", "ok:" + std::string(129, 't')}, 1, "more than 128");
+  ExpectError({"tag", "base", "../escape"}, 1, "invalid reference");
+  ExpectError({"import", "/dev/null", "Bad Name"}, 1, "invalid reference");
+  EXPECT_EQ(Images(), before);
+}
+
+TEST_F(BadInputTest, CommandNotInTheImage) {
+  ExpectError({"run", "--rm", "base", "no-such-command"}, 127,
+              "executable file not found in $PATH");
+}
+
+TEST_F(BadInputTest, ImageArchiveIsRefusedByImport) {
+  const std::string dir = stack_->dir() + "/archive";
+  ASSERT_TRUE(MakeDirs(dir + "/blobs").ok());
+  ASSERT_TRUE(WriteFileAtomically(dir + "/manifest.json", "[]").ok());
+  ASSERT_TRUE(WriteFileAtomically(dir + "/blobs/x", "x").ok());
+  const std::string tar = stack_->dir() + "/image-archive.tar";
+  ASSERT_TRUE(RunCommandOk({"tar", "-C", dir, "-cf", tar, "manifest.json", "blobs"}).ok());
+  const std::string before = Images();
+  ExpectError({"import", tar, "archive:1"}, 1, "image archive");
+  ExpectError({"import", tar}, 1, "podman load");
+  EXPECT_EQ(Images(), before);
+}
+
+TEST_F(BadInputTest, CorruptTarballIsRefused) {
+  auto tarball = stack_->BusyboxTarball("gzip");
+  ASSERT_TRUE(tarball.ok());
+  auto bytes = ReadFile(*tarball);
+  ASSERT_TRUE(bytes.ok());
+  const std::string truncated = stack_->dir() + "/truncated.tar.gz";
+  ASSERT_TRUE(WriteFileAtomically(truncated, bytes->substr(0, bytes->size() / 2)).ok());
+  const std::string garbage = stack_->dir() + "/garbage.tar";
+  ASSERT_TRUE(WriteFileAtomically(garbage, std::string(10000, '\x7f')).ok());
+  const std::string before = Images();
+  ExpectError({"import", truncated, "broken:1"}, 1, "truncated.tar.gz");
+  ExpectError({"import", garbage, "broken:2"}, 1, "not a valid tar archive");
+  EXPECT_EQ(Images(), before);
+}
+
+TEST_F(BadInputTest, BadChangesAndFlags) {
+  ASSERT_EQ(stack_->Strata({"create", "--name", "c1", "base", "true"}).exit_code, 0);
+  ExpectError({"commit", "-c", "RUN rm -rf /", "c1", "x:1"}, 1, "cannot be changed");
+  ExpectError({"commit", "c1", "Bad:Tag"}, 1, "lowercase");
+  ExpectError({"run", "--bogus", "base"}, 125, "unknown flag: --bogus");
+  ExpectError({"create", "--name", "c1", "base", "true"}, 125, "already in use");
+  ExpectError({"rmi", "base"}, 1, "c1");
+  EXPECT_EQ(stack_->Strata({"rm", "c1"}).exit_code, 0);
+}
+
+TEST_F(BadInputTest, ServiceDownIsNamed) {
+  CommandResult result = RunCommand({stack_->StrataBinary(), "--runtime", "127.0.0.1:1", "ps"},
+                                    {.separate_stderr = true})
+                             .value();
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(result.error_output, "cannot reach the runtime at 127.0.0.1:1"))
+      << result.error_output;
+  CommandResult status = RunCommand({stack_->StrataBinary(), "--runtime", "127.0.0.1:1",
+                                     "status"},
+                                    {.env = stack_->Env(), .separate_stderr = true})
+                             .value();
+  EXPECT_EQ(status.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(status.output, "runtime      127.0.0.1:1")) << status.output;
+  EXPECT_TRUE(absl::StrContains(status.output, "DOWN")) << status.output;
+}
+
+}  // namespace
+}  // namespace strata::e2e

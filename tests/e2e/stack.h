@@ -1,0 +1,50 @@
+#ifndef STRATA_TESTS_E2E_STACK_H_
+#define STRATA_TESTS_E2E_STACK_H_
+
+// The whole Strata stack for an end-to-end test: a private PostgreSQL, the three service
+// binaries on ports of their own, and the strata CLI pointed at them through its environment
+// variables, exactly as a user's shell would be.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/base/subprocess.h"
+#include "lib/testing/postgres.h"
+#include "lib/testing/service_process.h"
+#include "lib/testing/temp_dir.h"
+
+namespace strata::e2e {
+
+class Stack {
+ public:
+  // max_layers: the runtime's --max-layers.
+  static absl::StatusOr<std::unique_ptr<Stack>> Start(int max_layers = 200);
+  ~Stack();
+
+  // Runs `strata args...` with stdin_data as its input; stdout and stderr apart.
+  CommandResult Strata(const std::vector<std::string>& args, const std::string& stdin_data = "");
+  // The environment that points the CLI at this stack ("STRATA_RUNTIME=..." etc.).
+  std::vector<std::string> Env() const;
+  std::string StrataBinary() const;
+  const std::string& dir() const { return dir_.path(); }
+
+  // A busybox root file system tarball (Debian's busybox-static), compressed with one of
+  // "none", "gzip", "bzip2", "xz", "zstd". Its /etc holds keep, del and passwd.
+  absl::StatusOr<std::string> BusyboxTarball(const std::string& compression);
+
+ private:
+  Stack() = default;
+
+  strata::testing::TempDir dir_{"e2e"};
+  std::string run_dir_;
+  std::unique_ptr<strata::testing::PostgresServer> postgres_;
+  std::unique_ptr<strata::testing::ServiceProcess> layerstore_;
+  std::unique_ptr<strata::testing::ServiceProcess> imagegraph_;
+  std::unique_ptr<strata::testing::ServiceProcess> runtime_;
+};
+
+}  // namespace strata::e2e
+
+#endif  // STRATA_TESTS_E2E_STACK_H_
