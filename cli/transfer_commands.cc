@@ -65,6 +65,7 @@ absl::StatusOr<std::string> TargetTag(const std::string& text) {
 }
 
 struct CommitOptions {
+  std::string compression = "zstd";
   std::string author;
   std::string message;
   std::vector<std::string> changes;
@@ -88,6 +89,9 @@ int Commit(Globals& globals, const CommitOptions& options, const std::string& co
   rt::CommitRequest request;
   request.set_container(container);
   request.set_pause(options.pause && !options.pause_off);
+  request.set_compression(options.compression == "gzip"   ? types::v1::COMPRESSION_GZIP
+                          : options.compression == "none" ? types::v1::COMPRESSION_NONE
+                                                          : types::v1::COMPRESSION_ZSTD);
   rt::CommitResponse committed;
   {
     Progress progress("Committing");
@@ -427,6 +431,9 @@ void RegisterTransferCommands(CLI::App& app, Globals& globals, int* exit_code) {
     command->add_flag("-p,--pause", options->pause,
                       "Pause the container during the commit (default; -p=false commits live)");
     command->add_flag("--pause-off", options->pause_off)->group("");
+    command->add_option("--compression", options->compression,
+                        "Layer compression: zstd (default), gzip or none")
+        ->check(CLI::IsMember({"zstd", "gzip", "none"}));
     command->add_option("container", *container, "CONTAINER")->required();
     command->add_option("repository", *target, "[REPOSITORY[:TAG]]");
     command->callback([=, &globals] { *exit_code = Commit(globals, *options, *container, *target); });
