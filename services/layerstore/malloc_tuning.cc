@@ -1,0 +1,13 @@
+#include "services/layerstore/malloc_tuning.h"
+
+#include <malloc.h>
+
+namespace strata::layerstore {
+
+void TuneMallocForStreaming() {
+  mallopt(M_ARENA_MAX, 1);
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+}
+
+}  // namespace strata::layerstore
