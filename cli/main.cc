@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "lib/base/malloc_tuning.h"
 #include "cli/commands.h"
 #include "cli/globals.h"
 #include "cli/session.h"
@@ -41,6 +42,8 @@ std::vector<std::string> NormalizeBooleanFlags(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // import, export and cp stream layers in ~1 MiB buffers.
+  strata::TuneMallocForStreaming();
   std::signal(SIGPIPE, SIG_IGN);
   strata::cli::BlockWindowChangeSignal();
   CLI::App app{"strata: make container images from containers"};

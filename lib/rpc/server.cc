@@ -11,6 +11,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/auth_metadata_processor.h"
 #include "grpcpp/security/server_credentials.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/server_builder.h"
 #include "lib/base/errors.h"
 #include "lib/base/fs.h"
@@ -101,6 +102,9 @@ void AddServerFlags(CLI::App& app, ServerOptions& options) {
                  "PEM CA bundle: require client certificates it signed");
   app.add_option("--auth-token-file", options.auth_token_file,
                  "Require 'authorization: Bearer <token>' with the token in this file (TLS only)");
+  app.add_option("--grpc-memory-limit", options.grpc_memory_limit,
+                 "Bytes gRPC may use for buffers (0: no limit)")
+      ->capture_default_str();
 }
 
 absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
@@ -115,6 +119,11 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   builder.AddListeningPort(options.listen, credentials, &host->port_);
   builder.SetMaxReceiveMessageSize(kMaxMessageSize);
   builder.SetMaxSendMessageSize(kMaxMessageSize);
+  if (options.grpc_memory_limit > 0) {
+    grpc::ResourceQuota quota("strata-server");
+    quota.Resize(static_cast<size_t>(options.grpc_memory_limit));
+    builder.SetResourceQuota(quota);
+  }
   for (const HostedService& hosted : services) builder.RegisterService(hosted.service);
   host->server_ = builder.BuildAndStart();
   if (host->server_ == nullptr || host->port_ == 0) {

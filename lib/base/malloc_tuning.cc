@@ -1,8 +1,8 @@
-#include "services/layerstore/malloc_tuning.h"
+#include "lib/base/malloc_tuning.h"
 
 #include <malloc.h>
 
-namespace strata::layerstore {
+namespace strata {
 
 void TuneMallocForStreaming() {
   mallopt(M_ARENA_MAX, 1);
@@ -10,4 +10,4 @@ void TuneMallocForStreaming() {
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
 }
 
-}  // namespace strata::layerstore
+}  // namespace strata

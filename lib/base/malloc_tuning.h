@@ -1,5 +1,5 @@
-#ifndef STRATA_SERVICES_LAYERSTORE_MALLOC_TUNING_H_
-#define STRATA_SERVICES_LAYERSTORE_MALLOC_TUNING_H_
+#ifndef STRATA_LIB_BASE_MALLOC_TUNING_H_
+#define STRATA_LIB_BASE_MALLOC_TUNING_H_
 
 // glibc malloc settings for processes that stream blobs through ~1 MiB buffers (the layerstore
 // service, and its clients: the runtime and the CLI should call this too).
@@ -15,10 +15,10 @@
 //
 // Call at the top of main, before any thread starts.
 
-namespace strata::layerstore {
+namespace strata {
 
 void TuneMallocForStreaming();
 
-}  // namespace strata::layerstore
+}  // namespace strata
 
-#endif  // STRATA_SERVICES_LAYERSTORE_MALLOC_TUNING_H_
+#endif  // STRATA_LIB_BASE_MALLOC_TUNING_H_
