@@ -44,7 +44,7 @@
 #include "lib/rpc/client.h"
 #include "lib/rpc/health.h"
 #include "services/layerstore/client/layerstore_client.h"
-#include "services/layerstore/malloc_tuning.h"
+#include "lib/base/malloc_tuning.h"
 
 extern char** environ;
 
@@ -440,6 +440,6 @@ int Main(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   // The benchmark is the client: tuned as the service is, and as the runtime and CLI should be.
-  strata::layerstore::TuneMallocForStreaming();
+  strata::TuneMallocForStreaming();
   return strata::bench::Main(argc, argv);
 }

@@ -10,11 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "lib/base/fs.h"
-#include "services/layerstore/malloc_tuning.h"
+#include "lib/base/malloc_tuning.h"
 #include "services/layerstore/store/fs_blob_store.h"
 
 int main(int argc, char** argv) {
-  strata::layerstore::TuneMallocForStreaming();
+  strata::TuneMallocForStreaming();
   CLI::App app{"store_bench: FsBlobStore upload/read speed without gRPC"};
   std::string workdir = "/var/tmp/strata-store-bench";
   app.add_option("--workdir", workdir)->capture_default_str();

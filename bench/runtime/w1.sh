@@ -27,39 +27,40 @@ script='mkdir /files && cd /files && i=0 && while [ $i -lt 20000 ]; do echo "fil
 runtime_pid=$(cat "$STRATA_STATE_DIR/run/runtime.pid")
 layerstore_pid=$(cat "$STRATA_STATE_DIR/run/layerstore.pid")
 kb() { awk -v key="$2:" '$1 == key {print $2}' "/proc/$1/status"; }
+# Every timed step starts from a cold page cache, for both tools.
+cold() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 reps=${REPS:-3}
 
 declare -A t
 for rep in $(seq "$reps"); do
   # strata
   "$strata" run --name "w1-$rep" w1-base sh -c "$script"
-  sync; echo 3 >/proc/sys/vm/drop_caches
-  start=$(now_ns); "$strata" diff "w1-$rep" >"$work/diff.txt"; t[strata_diff]+=" $(elapsed_ms "$start")"
+  cold; start=$(now_ns); "$strata" diff "w1-$rep" >"$work/diff.txt"; t[strata_diff]+=" $(elapsed_ms "$start")"
   upper=$("$strata" inspect --type container "w1-$rep" | awk -F'"' '/"UpperDir"/ {print $4}')
-  start=$(now_ns); tar -C "$upper" -cf - . | zstd -T0 -1 >/dev/null; t[tar_zstd]+=" $(elapsed_ms "$start")"
-  echo 5 >/proc/$runtime_pid/clear_refs
-  rss_before=$(kb "$runtime_pid" VmRSS)
+  cold; start=$(now_ns); tar -C "$upper" -cf - . | zstd -T0 -1 >/dev/null; t[tar_zstd]+=" $(elapsed_ms "$start")"
+  cold
+  t[runtime_rss_before_mb]+=" $(( $(kb "$runtime_pid" VmRSS) / 1024 ))"
+  echo 5 >/proc/$runtime_pid/clear_refs  # the peak starts again from the current size
   start=$(now_ns); "$strata" commit "w1-$rep" "w1:zstd-$rep" >/dev/null; t[strata_commit]+=" $(elapsed_ms "$start")"
-  t[strata_commit_peak_mb]+=" $(( ($(kb "$runtime_pid" VmHWM) - rss_before) / 1024 ))"
-  start=$(now_ns); "$strata" commit --compression gzip "w1-$rep" "w1:gzip-$rep" >/dev/null; t[strata_commit_gzip]+=" $(elapsed_ms "$start")"
-  start=$(now_ns); "$strata" export -o "$work/strata.tar" "w1-$rep"; t[strata_export]+=" $(elapsed_ms "$start")"
+  t[runtime_peak_during_commit_mb]+=" $(( $(kb "$runtime_pid" VmHWM) / 1024 ))"
+  cold; start=$(now_ns); "$strata" commit --compression gzip "w1-$rep" "w1:gzip-$rep" >/dev/null; t[strata_commit_gzip]+=" $(elapsed_ms "$start")"
+  cold; start=$(now_ns); "$strata" export -o "$work/strata.tar" "w1-$rep"; t[strata_export]+=" $(elapsed_ms "$start")"
   rm -f "$work/strata.tar"
   "$strata" rm "w1-$rep" >/dev/null
 
   # podman
   "${podman_run[@]}" --network host --name "strata-w1-$rep" localhost/strata-w1-base sh -c "$script"
-  sync; echo 3 >/proc/sys/vm/drop_caches
-  start=$(now_ns); podman diff "strata-w1-$rep" >"$work/podman-diff.txt"; t[podman_diff]+=" $(elapsed_ms "$start")"
-  start=$(now_ns); podman commit -q "strata-w1-$rep" "localhost/strata-w1:$rep" >/dev/null; t[podman_commit]+=" $(elapsed_ms "$start")"
-  start=$(now_ns); podman export -o "$work/podman.tar" "strata-w1-$rep"; t[podman_export]+=" $(elapsed_ms "$start")"
+  cold; start=$(now_ns); podman diff "strata-w1-$rep" >"$work/podman-diff.txt"; t[podman_diff]+=" $(elapsed_ms "$start")"
+  cold; start=$(now_ns); podman commit -q "strata-w1-$rep" "localhost/strata-w1:$rep" >/dev/null; t[podman_commit]+=" $(elapsed_ms "$start")"
+  cold; start=$(now_ns); podman export -o "$work/podman.tar" "strata-w1-$rep"; t[podman_export]+=" $(elapsed_ms "$start")"
   rm -f "$work/podman.tar"
   podman rm -f "strata-w1-$rep" >/dev/null
   echo "repetition $rep done: $(wc -l <"$work/diff.txt") diff lines (podman: $(wc -l <"$work/podman-diff.txt"))"
 done
 
 echo
-echo "W1 medians over $reps repetitions (ms; peak memory in MiB above the runtime's RSS before):"
-for key in strata_commit strata_commit_gzip podman_commit strata_diff podman_diff strata_export podman_export tar_zstd strata_commit_peak_mb; do
+echo "W1 medians over $reps repetitions (times in ms, cold page cache; memory in MiB):"
+for key in strata_commit strata_commit_gzip podman_commit strata_diff podman_diff strata_export podman_export tar_zstd runtime_rss_before_mb runtime_peak_during_commit_mb; do
   # shellcheck disable=SC2086
   printf '  %-24s %s\n' "$key" "$(median ${t[$key]})"
 done

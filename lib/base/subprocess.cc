@@ -18,6 +18,14 @@ extern char** environ;
 
 namespace strata {
 
+std::vector<char*> CStringArray(const std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  pointers.reserve(strings.size() + 1);
+  for (const std::string& text : strings) pointers.push_back(const_cast<char*>(text.c_str()));
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                          const CommandOptions& options) {
   if (argv.empty()) return absl::InvalidArgumentError("RunCommand: empty argv");
@@ -30,15 +38,11 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   if (feed_stdin && ::pipe2(in_pipe, O_CLOEXEC) != 0) return ErrnoStatus(errno, "pipe");
   // A command that exits without reading all its input must not kill us with SIGPIPE.
   if (feed_stdin) ::signal(SIGPIPE, SIG_IGN);
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
+  std::vector<char*> args = CStringArray(argv);
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
   env_strings.insert(env_strings.end(), options.env.begin(), options.env.end());
-  std::vector<char*> envp;
-  for (const std::string& e : env_strings) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
+  std::vector<char*> envp = CStringArray(env_strings);
 
   pid_t pid = ::fork();
   if (pid < 0) return ErrnoStatus(errno, "fork");

@@ -38,6 +38,10 @@ struct CommandOptions {
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                          const CommandOptions& options = {});
 
+// Pointers to the strings followed by nullptr, as execv() takes argv and envp; valid while
+// `strings` lives unchanged. Build it before fork(): the child may not allocate.
+std::vector<char*> CStringArray(const std::vector<std::string>& strings);
+
 // Like RunCommand, but a non-zero exit is an error (INTERNAL) quoting the command's output.
 absl::Status RunCommandOk(const std::vector<std::string>& argv,
                           const CommandOptions& options = {});

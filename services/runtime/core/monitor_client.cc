@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "lib/base/errors.h"
+#include "lib/base/subprocess.h"
 
 extern char** environ;
 
@@ -26,9 +27,7 @@ absl::StatusOr<int> LaunchMonitor(const std::vector<std::string>& argv, absl::Du
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) return ErrnoStatus(errno, "pipe");
   UniqueFd ready_read(ready[0]), ready_write(ready[1]);
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
+  std::vector<char*> args = CStringArray(argv);
 
   // Double fork: the monitor is reparented to init at once, so it never becomes a zombie of
   // ours and lives on when the service stops.

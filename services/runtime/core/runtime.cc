@@ -534,6 +534,14 @@ bool Runtime::WaitForExit(Entry& entry, absl::Time deadline) {
   return true;
 }
 
+std::function<ExitInfo()> Runtime::ExitInfoOnceExited(const std::shared_ptr<Entry>& entry) {
+  return [this, entry]() {
+    WaitForExit(*entry, absl::InfiniteFuture());
+    absl::MutexLock lock(&entry->mu);
+    return ExitInfo{entry->record.exit_code, entry->record.finished, entry->record.error};
+  };
+}
+
 absl::StatusOr<ExitInfo> Runtime::Wait(const std::string& container, absl::Time deadline) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
   if (!WaitForExit(*entry, deadline)) {
@@ -602,42 +610,31 @@ absl::Status Runtime::Kill(const std::string& container, const std::string& sign
 }
 
 absl::Status Runtime::Pause(const std::string& container) {
-  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
-  absl::WriterMutexLock op(&entry->op_mu);
-  std::string id;
-  {
-    absl::MutexLock lock(&entry->mu);
-    if (entry->record.state != ContainerState::kRunning) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("container \"", entry->record.name, "\" is not running"));
-    }
-    id = entry->record.id;
-  }
-  RETURN_IF_ERROR(Runc({"pause", id}));
-  absl::MutexLock lock(&entry->mu);
-  if (entry->record.state == ContainerState::kRunning) {
-    entry->record.state = ContainerState::kPaused;
-    RETURN_IF_ERROR(Persist(entry->record));
-  }
-  return absl::OkStatus();
+  return Freeze(container, /*frozen=*/true);
 }
 
 absl::Status Runtime::Unpause(const std::string& container) {
+  return Freeze(container, /*frozen=*/false);
+}
+
+absl::Status Runtime::Freeze(const std::string& container, bool frozen) {
+  const ContainerState from = frozen ? ContainerState::kRunning : ContainerState::kPaused;
+  const ContainerState to = frozen ? ContainerState::kPaused : ContainerState::kRunning;
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
   absl::WriterMutexLock op(&entry->op_mu);
   std::string id;
   {
     absl::MutexLock lock(&entry->mu);
-    if (entry->record.state != ContainerState::kPaused) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("container \"", entry->record.name, "\" is not paused"));
+    if (entry->record.state != from) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "container \"", entry->record.name, "\" is not ", frozen ? "running" : "paused"));
     }
     id = entry->record.id;
   }
-  RETURN_IF_ERROR(Runc({"resume", id}));
+  RETURN_IF_ERROR(Runc({frozen ? "pause" : "resume", id}));
   absl::MutexLock lock(&entry->mu);
-  if (entry->record.state == ContainerState::kPaused) {
-    entry->record.state = ContainerState::kRunning;
+  if (entry->record.state == from) {
+    entry->record.state = to;
     RETURN_IF_ERROR(Persist(entry->record));
   }
   return absl::OkStatus();
@@ -711,11 +708,7 @@ absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Attach(
     record = entry->record;
   }
   const std::string log = ContainerDir(record.id) + "/log";
-  auto exit_info = [this, entry]() {
-    WaitForExit(*entry, absl::InfiniteFuture());
-    absl::MutexLock lock(&entry->mu);
-    return ExitInfo{entry->record.exit_code, entry->record.finished, entry->record.error};
-  };
+  auto exit_info = ExitInfoOnceExited(entry);
   if (record.state == ContainerState::kCreated) {
     return absl::FailedPreconditionError(
         absl::StrCat("container \"", record.name, "\" has not been started"));
@@ -746,11 +739,7 @@ absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Logs(const std::string& 
     absl::MutexLock lock(&entry->mu);
     record = entry->record;
   }
-  auto exit_info = [this, entry]() {
-    WaitForExit(*entry, absl::InfiniteFuture());
-    absl::MutexLock lock(&entry->mu);
-    return ExitInfo{entry->record.exit_code, entry->record.finished, entry->record.error};
-  };
+  auto exit_info = ExitInfoOnceExited(entry);
   const std::string log = ContainerDir(record.id) + "/log";
   if (follow && IsRunning(record.state)) {
     absl::StatusOr<std::unique_ptr<MonitorConnection>> connection =

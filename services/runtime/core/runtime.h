@@ -229,6 +229,13 @@ class Runtime {
   ExitInfo ReadExitFile(const std::string& path);
   absl::StatusOr<std::string> GenerateName();
   absl::Status SignalLocked(Entry& entry, int signal_number);
+  // Pause (frozen) or Unpause.
+  absl::Status Freeze(const std::string& container, bool frozen);
+  // The main process's exit status, waiting for it to exit first.
+  std::function<ExitInfo()> ExitInfoOnceExited(const std::shared_ptr<Entry>& entry);
+  // Mounts the container's file system when needed and opens its root; the caller holds
+  // op_mu (shared at least) so it stays mounted.
+  absl::StatusOr<UniqueFd> OpenRootfs(Entry& entry, ContainerRecord* record);
   bool WaitForExit(Entry& entry, absl::Time deadline);
 
   const RuntimeOptions options_;

@@ -86,18 +86,23 @@ absl::StatusOr<CommitResult> Runtime::Commit(const std::string& container,
   return result;
 }
 
+absl::StatusOr<UniqueFd> Runtime::OpenRootfs(Entry& entry, ContainerRecord* record) {
+  {
+    absl::MutexLock lock(&entry.mu);
+    *record = entry.record;
+  }
+  RETURN_IF_ERROR(EnsureMounted(*record));
+  const std::string rootfs = ContainerDir(record->id) + "/rootfs";
+  UniqueFd root_fd(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd.valid()) return ErrnoStatus(errno, "open " + rootfs);
+  return root_fd;
+}
+
 absl::Status Runtime::Export(const std::string& container, layer::ByteSink* sink) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
   absl::ReaderMutexLock op(&entry->op_mu);
   ContainerRecord record;
-  {
-    absl::MutexLock lock(&entry->mu);
-    record = entry->record;
-  }
-  RETURN_IF_ERROR(EnsureMounted(record));
-  const std::string rootfs = ContainerDir(record.id) + "/rootfs";
-  UniqueFd root_fd(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!root_fd.valid()) return ErrnoStatus(errno, "open " + rootfs);
+  ASSIGN_OR_RETURN(UniqueFd root_fd, OpenRootfs(*entry, &record));
   return layer::WriteTreeAsTar(root_fd.get(), sink).status();
 }
 
@@ -149,14 +154,7 @@ absl::Status Runtime::CopyFrom(const std::string& container, const std::string& 
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
   absl::ReaderMutexLock op(&entry->op_mu);
   ContainerRecord record;
-  {
-    absl::MutexLock lock(&entry->mu);
-    record = entry->record;
-  }
-  RETURN_IF_ERROR(EnsureMounted(record));
-  const std::string rootfs = ContainerDir(record.id) + "/rootfs";
-  UniqueFd root_fd(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!root_fd.valid()) return ErrnoStatus(errno, "open " + rootfs);
+  ASSIGN_OR_RETURN(UniqueFd root_fd, OpenRootfs(*entry, &record));
   ASSIGN_OR_RETURN(std::string relative, layer::CleanPath(path));
   auto not_found = [&](const absl::Status& status) {
     if (absl::IsNotFound(status)) {

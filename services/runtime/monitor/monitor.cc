@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "lib/base/errors.h"
 #include "lib/base/fs.h"
+#include "lib/base/subprocess.h"
 #include "lib/base/log.h"
 #include "lib/oci/image_config.h"
 #include "nlohmann/json.hpp"
@@ -102,9 +103,7 @@ struct Child {
 
 // Starts argv with the given descriptors as its stdin, stdout and stderr.
 absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, int in, int out, int err) {
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
+  std::vector<char*> args = CStringArray(argv);
   pid_t pid = ::fork();
   if (pid < 0) return ErrnoStatus(errno, "fork");
   if (pid == 0) {
