@@ -490,7 +490,9 @@ absl::StatusOr<StartResult> Runtime::Start(const std::string& container, Termina
       ::stat((dir + "/log").c_str(), &log_stat) == 0 ? log_stat.st_size : 0;
   ::unlink((dir + "/exit.json").c_str());
   // A runc state left by a crash would make `runc create` refuse the id.
-  (void)Runc({"delete", "--force", record.id});
+  if (PathExists(absl::StrCat(options_.root, "/runc/", record.id))) {
+    (void)Runc({"delete", "--force", record.id});
+  }
 
   std::vector<std::string> argv = {options_.monitor,
                                    "--id=" + record.id,
