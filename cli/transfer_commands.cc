@@ -372,7 +372,7 @@ int Import(Globals& globals, const ImportOptions& options, const std::string& fi
       return abort(Annotate(entry.status(), file == "-" ? "standard input" : file));
     }
     if (*entry == nullptr) break;
-    const char* name = archive_entry_pathname(*entry);
+    const char* name = layer::EntryPath(*entry);
     if (name != nullptr && IsImageArchiveMarker(name)) {
       return abort(absl::InvalidArgumentError(absl::StrCat(
           file, " is an image archive (it has ", name,

@@ -91,7 +91,7 @@ namespace {
 
 // Removes everything inside the directory open at dirfd, staying on device `dev`.
 absl::Status RemoveContents(int dirfd, dev_t dev, const std::string& path) {
-  int dup_fd = ::dup(dirfd);
+  int dup_fd = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
   if (dup_fd < 0) return ErrnoStatus(errno, absl::StrCat("dup ", path));
   DIR* dir = ::fdopendir(dup_fd);
   if (dir == nullptr) {

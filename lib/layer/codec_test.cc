@@ -44,6 +44,9 @@ void BuildUpper(const std::string& root) {
   WriteFileOrDie(root + "/setuid", "x", 04755);
   WriteFileOrDie(root + "/big", RandomBytes(3 << 20, 7), 0600);
   WriteFileOrDie(root + "/dir/" + std::string(150, 'n'), "long name");
+  // Names are bytes: UTF-8, and bytes that are no encoding at all.
+  WriteFileOrDie(root + "/dir/café", "utf-8");
+  WriteFileOrDie(root + "/dir/raw-\xff\xfe", "binary");
   ASSERT_EQ(::symlink("/etc/passwd", (root + "/abs-link").c_str()), 0);
   ASSERT_EQ(::symlink("dir/file", (root + "/rel-link").c_str()), 0);
   ASSERT_EQ(::link((root + "/dir/file").c_str(), (root + "/hardlink").c_str()), 0);

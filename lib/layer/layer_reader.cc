@@ -5,6 +5,21 @@
 
 namespace strata::layer {
 
+const char* EntryPath(archive_entry* entry) {
+  const char* path = archive_entry_pathname(entry);
+  return path != nullptr ? path : archive_entry_pathname_utf8(entry);
+}
+
+const char* EntrySymlink(archive_entry* entry) {
+  const char* target = archive_entry_symlink(entry);
+  return target != nullptr ? target : archive_entry_symlink_utf8(entry);
+}
+
+const char* EntryHardlink(archive_entry* entry) {
+  const char* target = archive_entry_hardlink(entry);
+  return target != nullptr ? target : archive_entry_hardlink_utf8(entry);
+}
+
 LayerReader::LayerReader(ByteSource* source, ByteSink* tee) : source_(source), tee_(tee) {}
 
 LayerReader::~LayerReader() {

@@ -18,6 +18,13 @@
 
 namespace strata::layer {
 
+// An entry's path, symlink target and hard-link target as bytes: the locale's conversion
+// when it works, else the archive's UTF-8 (which names written in binary come back as).
+// nullptr when the entry has none.
+const char* EntryPath(archive_entry* entry);
+const char* EntrySymlink(archive_entry* entry);
+const char* EntryHardlink(archive_entry* entry);
+
 class LayerReader {
  public:
   // source and tee (optional: receives every uncompressed byte) must outlive the reader.

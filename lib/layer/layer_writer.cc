@@ -45,31 +45,45 @@ class TreeArchiver {
     }
     ASSIGN_OR_RETURN(TarHeader header,
                      HeaderFromFile(entry.parent_fd, entry.name, entry.path, entry.st, KeepXattr));
-    if (S_ISREG(entry.st.st_mode) && entry.st.st_nlink > 1) {
-      auto [it, first] =
-          first_links_.try_emplace({entry.st.st_dev, entry.st.st_ino}, entry.path);
-      if (!first) {
-        header.hardlink_target = it->second;
+    const bool linked = S_ISREG(entry.st.st_mode) && entry.st.st_nlink > 1;
+    const std::pair<dev_t, ino_t> inode{entry.st.st_dev, entry.st.st_ino};
+    if (linked) {
+      auto first = first_links_.find(inode);
+      if (first != first_links_.end()) {
+        header.hardlink_target = first->second;
         RETURN_IF_ERROR(tar_->WriteEntry(header));
         return Visit::kContinue;
       }
     }
     if (S_ISREG(entry.st.st_mode) && entry.st.st_size > 0) {
+      // O_NONBLOCK: in a live container the name may meanwhile be a FIFO, which must not hang
+      // us; and whatever was opened must still be the regular file the walk saw, never a
+      // device swapped in under its name.
       UniqueFd content(::openat(entry.parent_fd, entry.name.c_str(),
-                                O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME));
+                                O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOATIME));
       if (!content.valid() && errno == EPERM) {
         content.Reset(::openat(entry.parent_fd, entry.name.c_str(),
-                               O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+                               O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
       }
       if (!content.valid()) {
         if (errno == ENOENT) return Visit::kContinue;
         return ErrnoStatus(errno, absl::StrCat("open \"/", entry.path, "\""));
       }
+      struct stat opened;
+      if (::fstat(content.get(), &opened) != 0) {
+        return ErrnoStatus(errno, absl::StrCat("stat \"/", entry.path, "\""));
+      }
+      if (!S_ISREG(opened.st_mode) || opened.st_dev != entry.st.st_dev ||
+          opened.st_ino != entry.st.st_ino) {
+        return Visit::kContinue;  // replaced while we walked: not the file we described
+      }
       ::posix_fadvise(content.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
       RETURN_IF_ERROR(tar_->WriteEntry(header, content.get()));
+      if (linked) first_links_.emplace(inode, entry.path);
       return Visit::kContinue;
     }
     RETURN_IF_ERROR(tar_->WriteEntry(header));
+    if (linked) first_links_.emplace(inode, entry.path);
     if (convert_overlay_ && S_ISDIR(entry.st.st_mode) &&
         IsOpaqueDirectory(ProcFdPath(entry.parent_fd, entry.name))) {
       // Opaque directory: everything below it in lower layers is hidden.

@@ -77,8 +77,7 @@ absl::StatusOr<Lookup> LookInLayer(int layer_fd, const std::vector<std::string>&
 
 class DiffBuilder {
  public:
-  DiffBuilder(int upper_fd, std::vector<UniqueFd> lower_fds)
-      : upper_fd_(upper_fd), lower_fds_(std::move(lower_fds)) {}
+  explicit DiffBuilder(std::vector<UniqueFd> lower_fds) : lower_fds_(std::move(lower_fds)) {}
 
   // The path as the lower layers merged together show it, or nullopt when absent there.
   absl::StatusOr<std::optional<struct stat>> Below(const std::string& relative) {
@@ -126,10 +125,14 @@ class DiffBuilder {
     if (is_dir && IsOpaqueDirectory(ProcFdPath(entry.parent_fd, entry.name))) {
       if (below && S_ISDIR(below->st_mode)) {
         ASSIGN_OR_RETURN(std::set<std::string> lost, ChildrenBelow(entry.path));
+        // Relative to the directory itself: its path is never resolved again by name, so a
+        // running container swapping it for a symlink cannot point us anywhere else.
+        UniqueFd dir(::openat(entry.parent_fd, entry.name.c_str(),
+                              O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         for (const std::string& child : lost) {
           struct stat st;
-          if (::fstatat(upper_fd_, absl::StrCat(entry.path, "/", child).c_str(), &st,
-                        AT_SYMLINK_NOFOLLOW) != 0) {
+          if (!dir.valid() ||
+              ::fstatat(dir.get(), child.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
             deleted_in_opaque_.push_back(absl::StrCat(path, "/", child));
           }
         }
@@ -167,7 +170,6 @@ class DiffBuilder {
     }
   }
 
-  int upper_fd_;
   std::vector<UniqueFd> lower_fds_;
   std::map<std::string, ChangeKind> changes_;
   std::set<std::string> listed_dirs_;
@@ -198,7 +200,7 @@ absl::StatusOr<std::vector<Change>> OverlayChanges(const std::string& upper_dir,
     if (!fd.valid()) return ErrnoStatus(errno, absl::StrCat("open ", lower));
     lowers.push_back(std::move(fd));
   }
-  DiffBuilder builder(upper.get(), std::move(lowers));
+  DiffBuilder builder(std::move(lowers));
   RETURN_IF_ERROR(WalkTree(upper.get(), [&builder](const TreeEntry& entry) {
     return builder.OnEntry(entry);
   }));

@@ -88,6 +88,9 @@ absl::StatusOr<TarHeader> HeaderFromFile(int parent_fd, const std::string& name,
 
 TarWriter::TarWriter(ByteSink* sink) : sink_(sink), archive_(archive_write_new()) {
   archive_write_set_format_pax_restricted(archive_);
+  // File names are bytes: write them as they are, never through the locale (which is "C"
+  // in a service, and cannot convert "café").
+  archive_write_set_format_option(archive_, "pax", "hdrcharset", "BINARY");
   // Unbuffered: headers and data go straight to the sink, and the archive ends right after
   // its end-of-archive blocks instead of being padded to a 10 KiB record.
   archive_write_set_bytes_per_block(archive_, 0);
@@ -137,7 +140,8 @@ absl::Status TarWriter::WriteEntry(const TarHeader& header, int content_fd) {
   for (const auto& [name, value] : header.xattrs) {
     archive_entry_xattr_add_entry(entry.get(), name.c_str(), value.data(), value.size());
   }
-  if (archive_write_header(archive_, entry.get()) != ARCHIVE_OK) {
+  // ARCHIVE_WARN is a note about the header (e.g. a name in binary): the entry is written.
+  if (archive_write_header(archive_, entry.get()) < ARCHIVE_WARN) {
     return ArchiveError(header.path.c_str());
   }
   if (is_hardlink || !S_ISREG(header.mode) || header.size == 0) return absl::OkStatus();

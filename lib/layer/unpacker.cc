@@ -39,8 +39,9 @@ class Unpacker {
   Unpacker(int root_fd, LayerReader* reader) : root_fd_(root_fd), reader_(reader) {}
 
   absl::Status Entry(archive_entry* entry) {
-    const char* raw_name = archive_entry_pathname(entry);
-    const std::string name = raw_name ? raw_name : "";
+    const char* raw_name = EntryPath(entry);
+    if (raw_name == nullptr) return absl::InvalidArgumentError("layer entry without a path");
+    const std::string name = raw_name;
     absl::StatusOr<std::string> cleaned = CleanPath(name);
     if (!cleaned.ok()) return Invalid(name, cleaned.status().message());
     const std::string path = *cleaned;
@@ -63,7 +64,7 @@ class Unpacker {
     }
 
     ASSIGN_OR_RETURN(int parent_fd, ParentDir(parent));
-    const char* hardlink = archive_entry_hardlink(entry);
+    const char* hardlink = EntryHardlink(entry);
     if (hardlink != nullptr && *hardlink != '\0') {
       return Hardlink(parent_fd, base, path, hardlink);
     }
@@ -227,7 +228,7 @@ class Unpacker {
 
   absl::Status Symlink(archive_entry* entry, int parent_fd, const std::string& base,
                        const std::string& path) {
-    const char* target = archive_entry_symlink(entry);
+    const char* target = EntrySymlink(entry);
     if (target == nullptr) return Invalid(path, "symlink without a target");
     ForgetCachedParent();
     RETURN_IF_ERROR(ReplaceExisting(parent_fd, base));

@@ -350,7 +350,16 @@ grpc::Status RuntimeService::Wait(grpc::ServerContext* context, const v1::WaitRe
   const absl::Time deadline = context->deadline() == std::chrono::system_clock::time_point::max()
                                   ? absl::InfiniteFuture()
                                   : absl::FromChrono(context->deadline());
-  absl::StatusOr<ExitInfo> info = runtime_->Wait(request->container(), deadline);
+  // In slices, so a client that gives up (or a server shutting down) frees this thread.
+  absl::StatusOr<ExitInfo> info;
+  for (;;) {
+    const absl::Time slice = std::min(deadline, absl::Now() + absl::Milliseconds(250));
+    info = runtime_->Wait(request->container(), slice);
+    if (info.ok() || !absl::IsDeadlineExceeded(info.status()) || slice == deadline) break;
+    if (context->IsCancelled()) {
+      return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+    }
+  }
   if (!info.ok()) return rpc::ToGrpc(info.status());
   response->mutable_status()->set_exit_code(info->exit_code);
   SetTime(info->finished, response->mutable_status()->mutable_finished());

@@ -64,11 +64,14 @@ bool IsMountPoint(const std::string& path) {
 }
 
 absl::Status Unmount(const std::string& path) {
-  if (!IsMountPoint(path)) return absl::OkStatus();
-  if (::umount2(path.c_str(), 0) == 0) return absl::OkStatus();
-  if (errno == EBUSY && ::umount2(path.c_str(), MNT_DETACH) == 0) return absl::OkStatus();
-  if (errno == EINVAL || errno == ENOENT) return absl::OkStatus();
-  return ErrnoStatus(errno, "unmount " + path);
+  // Mounts may be stacked (one left by a crash under a new one): take them all off.
+  for (int attempt = 0; attempt < 16 && IsMountPoint(path); ++attempt) {
+    if (::umount2(path.c_str(), 0) == 0) continue;
+    if (errno == EBUSY && ::umount2(path.c_str(), MNT_DETACH) == 0) continue;
+    if (errno == EINVAL || errno == ENOENT) return absl::OkStatus();
+    return ErrnoStatus(errno, "unmount " + path);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace strata::runtime

@@ -21,8 +21,11 @@ using nlohmann::json;
 
 // Reads a small file of the container (passwd, group); a missing file reads as empty.
 std::string ReadContainerFile(int rootfs_fd, const std::string& path) {
-  absl::StatusOr<UniqueFd> fd = layer::OpenInRoot(rootfs_fd, path, O_RDONLY);
+  // The container controls these files: a FIFO must not hang us, a device must not be read.
+  absl::StatusOr<UniqueFd> fd = layer::OpenInRoot(rootfs_fd, path, O_RDONLY | O_NONBLOCK);
   if (!fd.ok()) return "";
+  struct stat st;
+  if (::fstat(fd->get(), &st) != 0 || !S_ISREG(st.st_mode)) return "";
   std::string contents;
   char buffer[8192];
   for (;;) {

@@ -85,6 +85,18 @@ absl::StatusOr<int> ParseSignal(const std::string& signal) {
     if (absl::StartsWith(name, "SIG")) name = name.substr(3);
     auto it = kSignals.find(name);
     if (it != kSignals.end()) return it->second;
+    // Real-time signals: RTMIN, RTMIN+n, RTMAX, RTMAX-n (systemd's stop signal is RTMIN+3).
+    int offset = 0;
+    if (name == "RTMIN") return SIGRTMIN;
+    if (name == "RTMAX") return SIGRTMAX;
+    if (absl::StartsWith(name, "RTMIN+") && absl::SimpleAtoi(name.substr(6), &offset) &&
+        offset >= 0 && SIGRTMIN + offset <= SIGRTMAX) {
+      return SIGRTMIN + offset;
+    }
+    if (absl::StartsWith(name, "RTMAX-") && absl::SimpleAtoi(name.substr(6), &offset) &&
+        offset >= 0 && SIGRTMAX - offset >= SIGRTMIN) {
+      return SIGRTMAX - offset;
+    }
   }
   return absl::InvalidArgumentError(absl::StrCat("invalid signal \"", signal, "\""));
 }
@@ -183,7 +195,11 @@ absl::Status Runtime::Recover() {
     }
     if (IsRunning(entry->record.state)) running.push_back(entry);
   }
-  for (const auto& entry : running) Watch(entry);
+  for (const auto& entry : running) {
+    // A commit interrupted by a crash of the service can leave a running container frozen.
+    if (entry->record.state == ContainerState::kRunning) (void)Runc({"resume", entry->record.id});
+    Watch(entry);
+  }
   STRATA_LOG(INFO) << "recovered " << ids.size() << " containers, " << running.size()
                    << " were running";
   return absl::OkStatus();
@@ -195,7 +211,12 @@ absl::StatusOr<std::shared_ptr<Runtime::Entry>> Runtime::Find(const std::string&
   auto by_id = containers_.find(container);
   if (by_id != containers_.end()) return by_id->second;
   auto by_name = names_.find(container);
-  if (by_name != names_.end()) return containers_.at(by_name->second);
+  if (by_name != names_.end()) {
+    auto named = containers_.find(by_name->second);
+    if (named != containers_.end()) return named->second;
+    return absl::UnavailableError(
+        absl::StrCat("container \"", container, "\" is being created: try again"));
+  }
   std::vector<std::string> matches;
   for (auto it = containers_.lower_bound(container);
        it != containers_.end() && absl::StartsWith(it->first, container); ++it) {
@@ -341,6 +362,7 @@ std::vector<std::string> Runtime::LowerDirs(const ContainerRecord& record) {
 
 absl::Status Runtime::EnsureMounted(const ContainerRecord& record) {
   const std::string dir = ContainerDir(record.id);
+  absl::MutexLock lock(&mount_mu_);
   if (IsMountPoint(dir + "/rootfs")) return absl::OkStatus();
   // Snapshots may have been pruned, or this is a new boot: prepare them again.
   ASSIGN_OR_RETURN(std::vector<Snapshot> snapshots, snapshotter_.Prepare(record.layers));
@@ -509,8 +531,12 @@ absl::StatusOr<StartResult> Runtime::Start(const std::string& container, Termina
   if (record.open_stdin) argv.push_back("--stdin");
   absl::StatusOr<int> pid = LaunchMonitor(argv, kMonitorStartTimeout);
   if (!pid.ok()) {
+    // A monitor that did not report in time may still have started the process.
+    (void)Runc({"kill", record.id, "KILL"});
+    (void)Runc({"delete", "--force", record.id});
     return Annotate(pid.status(), absl::StrCat("starting container \"", record.name, "\""));
   }
+  absl::Status persisted;
   {
     absl::MutexLock lock(&entry->mu);
     entry->record.state = ContainerState::kRunning;
@@ -519,10 +545,12 @@ absl::StatusOr<StartResult> Runtime::Start(const std::string& container, Termina
     entry->record.finished = absl::InfinitePast();
     entry->record.exit_code = 0;
     entry->record.error.clear();
-    RETURN_IF_ERROR(Persist(entry->record));
+    persisted = Persist(entry->record);
     record = entry->record;
   }
+  // Watched whatever happened to the record: the process runs, its exit must be seen.
   Watch(entry);
+  RETURN_IF_ERROR(persisted);
   return StartResult{record, log_offset};
 }
 
@@ -565,9 +593,9 @@ absl::Status Runtime::SignalLocked(Entry& entry, int signal_number) {
         absl::StrCat("container \"", record.name, "\" is not running"));
   }
   RETURN_IF_ERROR(Runc({"kill", record.id, std::to_string(signal_number)}));
-  if (record.state == ContainerState::kPaused &&
-      (signal_number == SIGKILL || signal_number == SIGTERM)) {
-    // A frozen process cannot act on the signal: thaw it.
+  if (signal_number == SIGKILL || signal_number == SIGTERM) {
+    // A frozen process cannot act on the signal: thaw it, even when the record does not say
+    // paused (a commit interrupted between its pause and its resume).
     (void)Runc({"resume", record.id});
     absl::MutexLock lock(&entry.mu);
     if (entry.record.state == ContainerState::kPaused) {
@@ -588,7 +616,9 @@ absl::StatusOr<ContainerRecord> Runtime::Stop(const std::string& container,
     if (!IsRunning(entry->record.state)) return entry->record;
     stop_signal = entry->record.spec.stop_signal.empty() ? "SIGTERM" : entry->record.spec.stop_signal;
   }
-  ASSIGN_OR_RETURN(int signal_number, ParseSignal(stop_signal));
+  // An image's bad StopSignal must not make the container unstoppable.
+  absl::StatusOr<int> parsed = ParseSignal(stop_signal);
+  const int signal_number = parsed.ok() ? *parsed : SIGTERM;
   absl::Status signalled = SignalLocked(*entry, signal_number);
   if (!signalled.ok() && !absl::IsFailedPrecondition(signalled)) {
     STRATA_LOG(WARNING) << "stop " << container << ": " << signalled;
@@ -756,6 +786,9 @@ absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Exec(const std::string& 
                                                              const ExecSpec& spec) {
   if (spec.args.empty()) return absl::InvalidArgumentError("exec: no command given");
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
+  // Shared: a Remove (exclusive) waits until the exec's monitor is started, and then kills it
+  // with the container.
+  absl::ReaderMutexLock op(&entry->op_mu);
   ContainerRecord record;
   {
     absl::MutexLock lock(&entry->mu);

@@ -241,6 +241,8 @@ class Runtime {
   const RuntimeOptions options_;
   BlobStore* blobs_;
   Snapshotter snapshotter_;
+  // Held across "is it mounted?" and the mount, so two readers never mount twice.
+  absl::Mutex mount_mu_;
   absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>> containers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> names_ ABSL_GUARDED_BY(mu_);

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -21,7 +22,13 @@
 namespace strata::runtime {
 
 absl::StatusOr<std::vector<layer::Change>> Runtime::Diff(const std::string& container) {
-  ASSIGN_OR_RETURN(ContainerRecord record, Inspect(container));
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
+  absl::ReaderMutexLock op(&entry->op_mu);
+  ContainerRecord record;
+  {
+    absl::MutexLock lock(&entry->mu);
+    record = entry->record;
+  }
   return layer::OverlayChanges(ContainerDir(record.id) + "/upper", LowerDirs(record));
 }
 
@@ -156,6 +163,8 @@ absl::Status Runtime::CopyFrom(const std::string& container, const std::string& 
   ContainerRecord record;
   ASSIGN_OR_RETURN(UniqueFd root_fd, OpenRootfs(*entry, &record));
   ASSIGN_OR_RETURN(std::string relative, layer::CleanPath(path));
+  // docker's "PATH/." copies what the directory holds, not the directory.
+  const bool contents_only = absl::EndsWith(path, "/.") && !relative.empty();
   auto not_found = [&](const absl::Status& status) {
     if (absl::IsNotFound(status)) {
       return absl::NotFoundError(absl::StrCat("container \"", record.name, "\": path \"", path,
@@ -167,7 +176,9 @@ absl::Status Runtime::CopyFrom(const std::string& container, const std::string& 
     RETURN_IF_ERROR(on_info(PathInfo{"/", 0, S_IFDIR | 0755, absl::Now(), ""}));
     return layer::WriteTreeAsTar(root_fd.get(), sink).status();
   }
-  if (follow_link) {
+  // The archive is named as asked (docker: `cp -L c:/link` copies the target as "link").
+  const std::string requested_name = Basename(relative);
+  if (follow_link || contents_only) {
     absl::StatusOr<std::string> resolved = ResolveFinalSymlinks(root_fd.get(), relative);
     if (!resolved.ok()) return not_found(resolved.status());
     relative = *resolved;
@@ -181,14 +192,25 @@ absl::Status Runtime::CopyFrom(const std::string& container, const std::string& 
   if (::fstatat(parent_fd->get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     return not_found(ErrnoStatus(errno, "stat"));
   }
-  PathInfo info{Basename(path), st.st_size, st.st_mode, absl::TimeFromTimespec(st.st_mtim), ""};
+  PathInfo info{requested_name, st.st_size, st.st_mode, absl::TimeFromTimespec(st.st_mtim),
+                ""};
   if (S_ISLNK(st.st_mode)) {
     char target[4096];
     ssize_t length = ::readlinkat(parent_fd->get(), base.c_str(), target, sizeof(target));
     if (length > 0) info.link_target.assign(target, static_cast<size_t>(length));
   }
-  RETURN_IF_ERROR(on_info(info));
-  return layer::WriteEntryAsTar(parent_fd->get(), base, Basename(path), sink).status();
+  if (!contents_only) RETURN_IF_ERROR(on_info(info));
+  if (contents_only) {
+    if (!S_ISDIR(st.st_mode)) {
+      return absl::InvalidArgumentError(absl::StrCat("path \"", path, "\": not a directory"));
+    }
+    info.name = ".";
+    RETURN_IF_ERROR(on_info(info));
+    absl::StatusOr<UniqueFd> dir = layer::OpenInRoot(root_fd.get(), relative, O_RDONLY | O_DIRECTORY);
+    if (!dir.ok()) return not_found(dir.status());
+    return layer::WriteTreeAsTar(dir->get(), sink).status();
+  }
+  return layer::WriteEntryAsTar(parent_fd->get(), base, requested_name, sink).status();
 }
 
 }  // namespace strata::runtime

@@ -146,7 +146,9 @@ absl::Status Snapshotter::Unpack(const LayerRef& layer, const std::string& final
   // Durable before it is visible: a crash must not leave a complete-looking snapshot with
   // missing data.
   if (::syncfs(fs_fd.get()) != 0) return cleanup(ErrnoStatus(errno, "syncfs " + fs_dir));
-  ASSIGN_OR_RETURN(std::string link, AddLink(final_dir + "/fs"));
+  absl::StatusOr<std::string> added = AddLink(final_dir + "/fs");
+  if (!added.ok()) return cleanup(added.status());
+  const std::string link = *added;
   absl::Status written = WriteFileAtomically(temp + "/link", link + "\n");
   if (written.ok() && ::rename(temp.c_str(), final_dir.c_str()) != 0) {
     written = ErrnoStatus(errno, "rename to " + final_dir);

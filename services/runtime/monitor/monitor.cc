@@ -119,6 +119,21 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, int in, int ou
   return pid;
 }
 
+// What the monitor keeps per attached client.
+struct Client {
+  bool hello_done = false;
+  bool wants_stdin = false;
+  // >= 0 while the client still catches up from the log (the next byte to send it).
+  int64_t replay_position = -1;
+  // Bytes to send it.
+  std::string pending;
+  // Bytes received from it that do not make a whole frame yet.
+  std::string input;
+};
+
+// Most bytes queued for one client before it counts as stuck and is dropped.
+constexpr size_t kMaxClientBacklog = 8 << 20;
+
 class Monitor {
  public:
   explicit Monitor(const MonitorOptions& options) : options_(options) {}
@@ -127,19 +142,39 @@ class Monitor {
     absl::Status status = Start();
     if (!status.ok()) {
       Ready(absl::StrCat("error ", status.message()));
+      RemoveOwnSocket();
       return 1;
     }
-    Ready(absl::StrCat("ok ", pid_));
+    if (!Ready(absl::StrCat("ok ", pid_))) {
+      // Nobody waits for us any more (the runtime gave up): a process nobody knows of must
+      // not run on.
+      ::kill(pid_, SIGKILL);
+      if (options_.mode == "create") RuncDelete();
+      RemoveOwnSocket();
+      return 1;
+    }
     Loop();
     Finish();
     return 0;
   }
 
  private:
-  void Ready(const std::string& line) {
-    if (options_.ready_fd < 0) return;
-    (void)WriteAll(options_.ready_fd, line + "\n");
+  // Tells the runtime how the start went; false when it no longer listens.
+  bool Ready(const std::string& line) {
+    if (options_.ready_fd < 0) return true;
+    const bool delivered = WriteAll(options_.ready_fd, line + "\n").ok();
     ::close(options_.ready_fd);
+    return delivered;
+  }
+
+  // Removes the socket this monitor created, and only that one: a later start may already
+  // have put its own monitor's socket at the same path.
+  void RemoveOwnSocket() {
+    struct stat st;
+    if (::stat(options_.socket_path.c_str(), &st) == 0 && st.st_ino == socket_inode_ &&
+        st.st_dev == socket_device_) {
+      ::unlink(options_.socket_path.c_str());
+    }
   }
 
   absl::Status Start() {
@@ -159,6 +194,11 @@ class Monitor {
     if (!signal_fd_.valid()) return ErrnoStatus(errno, "signalfd");
 
     ASSIGN_OR_RETURN(listen_fd_, ListenUnix(options_.socket_path));
+    struct stat socket_stat;
+    if (::stat(options_.socket_path.c_str(), &socket_stat) == 0) {
+      socket_inode_ = socket_stat.st_ino;
+      socket_device_ = socket_stat.st_dev;
+    }
     if (!options_.log_path.empty()) {
       log_fd_.Reset(::open(options_.log_path.c_str(),
                            O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
@@ -336,17 +376,56 @@ class Monitor {
     }
   }
 
+  // Appends a frame to the log, and queues it for every client that is live (clients still
+  // catching up will read it from the log). A client that lets too much pile up is dropped:
+  // a slow reader must never stall the container's output.
   void Broadcast(FrameType type, absl::string_view data) {
     const std::string frame = EncodeFrame(type, data);
     if (log_fd_.valid()) (void)WriteAll(log_fd_.get(), frame);
-    for (auto it = clients_.begin(); it != clients_.end();) {
-      if (it->second.hello_done && !WriteAll(it->first, frame).ok()) {
-        ::close(it->first);
-        it = clients_.erase(it);
-      } else {
-        ++it;
+    for (auto& [fd, client] : clients_) {
+      if (!client.hello_done || client.replay_position >= 0) continue;
+      if (client.pending.size() + frame.size() > kMaxClientBacklog) {
+        throw_away_.push_back(fd);
+        continue;
       }
+      client.pending += frame;
+      if (!Flush(fd, client)) throw_away_.push_back(fd);
     }
+    DropClients();
+  }
+
+  // Sends what a client has queued, catching up from the log first; false when the client is
+  // gone. Never blocks: what the socket does not take now waits for POLLOUT.
+  bool Flush(int fd, Client& client) {
+    for (;;) {
+      if (client.pending.empty() && client.replay_position >= 0) {
+        char buffer[kReadSize];
+        UniqueFd log(::open(options_.log_path.c_str(), O_RDONLY | O_CLOEXEC));
+        ssize_t n = log.valid() ? ::pread(log.get(), buffer, sizeof(buffer),
+                                          client.replay_position)
+                                : 0;
+        if (n <= 0) {
+          client.replay_position = -1;  // caught up: live from now on
+          return true;
+        }
+        client.pending.assign(buffer, static_cast<size_t>(n));
+        client.replay_position += n;
+      }
+      if (client.pending.empty()) return true;
+      ssize_t written = ::send(fd, client.pending.data(), client.pending.size(), MSG_NOSIGNAL);
+      if (written < 0) {
+        if (errno == EINTR) continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK;
+      }
+      client.pending.erase(0, static_cast<size_t>(written));
+    }
+  }
+
+  void DropClients() {
+    for (int fd : throw_away_) {
+      if (clients_.erase(fd) > 0) ::close(fd);
+    }
+    throw_away_.clear();
   }
 
   // Reads what an output descriptor has; false when it is finished (EOF, EIO on a terminal).
@@ -366,10 +445,36 @@ class Monitor {
     }
   }
 
-  struct Client {
-    bool hello_done = false;
-    bool wants_stdin = false;
-  };
+
+
+  // Reads what a client sent and handles every whole frame in it.
+  void ReadClient(int fd, Client& client) {
+    char buffer[kReadSize];
+    for (;;) {
+      ssize_t n = ::read(fd, buffer, sizeof(buffer));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      if (n <= 0) {
+        throw_away_.push_back(fd);
+        return;
+      }
+      client.input.append(buffer, static_cast<size_t>(n));
+      if (static_cast<size_t>(n) < sizeof(buffer)) break;
+    }
+    while (client.input.size() >= kFrameHeaderSize) {
+      uint32_t length = 0;
+      for (int i = 1; i <= 4; ++i) length = (length << 8) | static_cast<unsigned char>(client.input[i]);
+      if (length > kMaxFramePayload) {
+        throw_away_.push_back(fd);
+        return;
+      }
+      if (client.input.size() < kFrameHeaderSize + length) break;
+      Frame frame{static_cast<FrameType>(client.input[0]),
+                  client.input.substr(kFrameHeaderSize, length)};
+      client.input.erase(0, kFrameHeaderSize + length);
+      HandleClientFrame(fd, client, frame);
+    }
+  }
 
   void HandleClientFrame(int fd, Client& client, const Frame& frame) {
     if (!client.hello_done) {
@@ -381,8 +486,9 @@ class Monitor {
         return;
       }
       client.wants_stdin = wants_stdin;
-      if (replay_offset >= 0 && !options_.log_path.empty()) ReplayLog(fd, replay_offset);
+      if (replay_offset >= 0 && !options_.log_path.empty()) client.replay_position = replay_offset;
       client.hello_done = true;
+      if (!Flush(fd, client)) throw_away_.push_back(fd);
       return;
     }
     switch (frame.type) {
@@ -404,18 +510,6 @@ class Monitor {
       }
       default:
         break;
-    }
-  }
-
-  void ReplayLog(int client_fd, int64_t offset) {
-    UniqueFd log(::open(options_.log_path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!log.valid()) return;
-    char buffer[kReadSize];
-    for (;;) {
-      ssize_t n = ::pread(log.get(), buffer, sizeof(buffer), offset);
-      if (n <= 0) break;
-      if (!WriteAll(client_fd, absl::string_view(buffer, static_cast<size_t>(n))).ok()) break;
-      offset += n;
     }
   }
 
@@ -461,14 +555,16 @@ class Monitor {
       const size_t clients_at = fds.size();
       const bool accept_stdin = pending_stdin_.size() < kMaxPendingStdin;
       for (const auto& [fd, client] : clients_) {
-        fds.push_back({accept_stdin ? fd : -1, POLLIN, 0});
+        short events = accept_stdin ? POLLIN : 0;
+        if (!client.pending.empty() || client.replay_position >= 0) events |= POLLOUT;
+        fds.push_back({events != 0 ? fd : -1, events, 0});
       }
       const int timeout = exited_ ? kDrainQuietMillis : -1;
       if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) return;
 
       if (fds[0].revents & POLLIN) ReapChildren();
       if (fds[1].revents & POLLIN) {
-        int client = ::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+        int client = ::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (client >= 0) clients_[client] = Client{};
       }
       if (fds[outputs_at].revents) PumpOutput(terminal_, FrameType::kStdout);
@@ -476,23 +572,17 @@ class Monitor {
       if (fds[outputs_at + 2].revents) PumpOutput(stderr_, FrameType::kStderr);
       if (fds[outputs_at + 3].revents || close_stdin_requested_) FlushStdin();
       for (size_t i = clients_at; i < fds.size(); ++i) {
-        if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         const int fd = fds[i].fd;
         auto it = clients_.find(fd);
-        if (it == clients_.end()) continue;
-        FrameReader reader(fd);
-        absl::StatusOr<std::optional<Frame>> frame = reader.Next();
-        if (!frame.ok() || !frame->has_value()) {
+        if (fd < 0 || it == clients_.end()) continue;
+        if ((fds[i].revents & POLLOUT) && !Flush(fd, it->second)) {
           throw_away_.push_back(fd);
           continue;
         }
-        HandleClientFrame(fd, it->second, **frame);
+        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) ReadClient(fd, it->second);
       }
       if (!pending_stdin_.empty() || close_stdin_requested_) FlushStdin();
-      for (int fd : throw_away_) {
-        if (clients_.erase(fd) > 0) ::close(fd);
-      }
-      throw_away_.clear();
+      DropClients();
     }
   }
 
@@ -504,14 +594,24 @@ class Monitor {
       absl::Status written = WriteFileAtomically(options_.exit_path, status.dump());
       if (!written.ok()) STRATA_LOG(ERROR) << written;
     }
+    // Everything each client is owed, then the exit frame; a client that takes more than a
+    // few seconds to read it is left behind (the exit status is in the file anyway).
     const std::string frame =
         EncodeFrame(FrameType::kExit, EncodeExit(exit_code_, absl::ToUnixNanos(finished_)));
-    for (const auto& [fd, client] : clients_) {
-      if (client.hello_done) (void)WriteAll(fd, frame);
+    for (auto& [fd, client] : clients_) {
+      if (client.hello_done) {
+        const int flags = ::fcntl(fd, F_GETFL);
+        ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+        struct timeval timeout = {5, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+        if (Flush(fd, client) && client.pending.empty() && client.replay_position < 0) {
+          (void)WriteAll(fd, frame);
+        }
+      }
       ::close(fd);
     }
     clients_.clear();
-    ::unlink(options_.socket_path.c_str());
+    RemoveOwnSocket();
   }
 
   const MonitorOptions options_;
@@ -527,6 +627,8 @@ class Monitor {
   int exit_code_ = 0;
   absl::Time finished_;
   absl::Time last_output_;
+  ino_t socket_inode_ = 0;
+  dev_t socket_device_ = 0;
   std::map<int, Client> clients_;
   std::vector<int> throw_away_;
   std::string pending_stdin_;
