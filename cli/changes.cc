@@ -63,6 +63,55 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Pairs(
   return pairs;
 }
 
+// Docker expands $VAR and ${VAR} in these instructions' arguments from the image's
+// environment as it stands (not inside single quotes; \$ is a literal dollar).
+std::string ExpandVariables(const std::string& text, const std::vector<std::string>& env) {
+  auto lookup = [&env](const std::string& name) {
+    for (auto it = env.rbegin(); it != env.rend(); ++it) {
+      if (it->substr(0, it->find('=')) == name) {
+        const size_t equals = it->find('=');
+        return equals == std::string::npos ? std::string() : it->substr(equals + 1);
+      }
+    }
+    return std::string();
+  };
+  auto is_name = [](char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  std::string out;
+  bool single_quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\'' ) single_quoted = !single_quoted;
+    if (single_quoted || c != '$') {
+      if (c == '\\' && !single_quoted && i + 1 < text.size() && text[i + 1] == '$') {
+        out.push_back('$');
+        ++i;
+        continue;
+      }
+      out.push_back(c);
+      continue;
+    }
+    if (i + 1 < text.size() && text[i + 1] == '{') {
+      const size_t close = text.find('}', i + 2);
+      if (close == std::string::npos) {
+        out.push_back(c);
+        continue;
+      }
+      out += lookup(text.substr(i + 2, close - i - 2));
+      i = close;
+      continue;
+    }
+    size_t end = i + 1;
+    while (end < text.size() && is_name(text[end])) ++end;
+    if (end == i + 1) {
+      out.push_back(c);
+      continue;
+    }
+    out += lookup(text.substr(i + 1, end - i - 1));
+    i = end - 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> SplitWords(const std::string& text) {
@@ -108,10 +157,13 @@ absl::Status ApplyChanges(const std::vector<std::string>& changes, oci::RunConfi
     absl::string_view text = absl::StripAsciiWhitespace(change);
     const size_t space = text.find_first_of(" \t");
     const std::string instruction = absl::AsciiStrToUpper(text.substr(0, space));
-    const std::string argument =
+    std::string argument =
         space == absl::string_view::npos
             ? ""
             : std::string(absl::StripAsciiWhitespace(text.substr(space)));
+    if (instruction != "CMD" && instruction != "ENTRYPOINT") {
+      argument = ExpandVariables(argument, config.env);
+    }
     if (instruction == "CMD") {
       if (argument.empty()) return Invalid(change, "CMD needs a command");
       config.cmd = CommandForm(argument);

@@ -41,6 +41,20 @@ TEST(ChangesTest, EnvLabelWorkdirUserExposeStopsignalVolume) {
   EXPECT_EQ(config.volumes, (Strings{"/data", "/logs", "/cache"}));
 }
 
+TEST(ChangesTest, ExpandsVariablesFromTheEnvironmentLikeDocker) {
+  oci::RunConfig config;
+  config.env = {"PATH=/usr/bin:/bin", "HOME=/root"};
+  ASSERT_TRUE(ApplyChanges({"ENV PATH=/opt/bin:$PATH", "WORKDIR ${HOME}/app",
+                            "LABEL literal='$HOME' escaped=\\$HOME", "CMD echo $HOME"},
+                           config)
+                  .ok());
+  EXPECT_EQ(config.env[0], "PATH=/opt/bin:/usr/bin:/bin");
+  EXPECT_EQ(config.working_dir, "/root/app");
+  EXPECT_EQ(config.labels.at("literal"), "$HOME");
+  EXPECT_EQ(config.labels.at("escaped"), "$HOME");
+  EXPECT_EQ(config.cmd->back(), "echo $HOME") << "CMD is left for the shell";
+}
+
 TEST(ChangesTest, RejectsWhatDockerRejects) {
   oci::RunConfig config;
   for (const char* bad : {"RUN rm -rf /", "CMD", "ENV", "ENV =x", "EXPOSE http",

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,14 +52,34 @@ void AddCreateFlags(CLI::App* command, CreateFlags& flags) {
       ->allow_extra_args(false);
   command->add_option("-w,--workdir", flags.working_dir, "Working directory inside the container");
   command->add_option("-u,--user", flags.user, "Username or UID (format: <name|uid>[:<group|gid>])");
-  command->add_option("--entrypoint", flags.entrypoint, "Overwrite the default ENTRYPOINT")
+  command->add_option("--entrypoint", flags.entrypoint,
+                      "Overwrite the default ENTRYPOINT (--entrypoint= clears it)")
       ->each([&flags](const std::string&) { flags.entrypoint_set = true; });
+  // What main.cc turns `--entrypoint=` and `--entrypoint ""` into.
+  command->add_flag_callback("--clear-entrypoint", [&flags] {
+    flags.entrypoint.clear();
+    flags.entrypoint_set = true;
+  })->group("");
   command->add_flag("-i,--interactive", flags.interactive, "Keep STDIN open");
   command->add_flag("-t,--tty", flags.tty, "Allocate a pseudo-TTY");
   command->add_option("--network", flags.network, "\"host\" (default) or \"none\"");
   command->add_option("-h,--hostname", flags.hostname, "Container host name");
   command->add_option("-l,--label", flags.labels, "Set metadata (KEY=VALUE)")
       ->allow_extra_args(false);
+}
+
+// docker's -e: "KEY=VALUE" as given, "KEY" takes this shell's value (and is left out when the
+// shell has none).
+std::vector<std::string> ResolveEnv(const std::vector<std::string>& entries) {
+  std::vector<std::string> resolved;
+  for (const std::string& entry : entries) {
+    if (entry.find('=') != std::string::npos) {
+      resolved.push_back(entry);
+    } else if (const char* value = std::getenv(entry.c_str())) {
+      resolved.push_back(entry + "=" + value);
+    }
+  }
+  return resolved;
 }
 
 // The command's first word and the rest, from CLI11's unparsed arguments (options stop at
@@ -95,7 +116,7 @@ absl::StatusOr<rt::Container> CreateContainer(Gateway& gateway, const CreateFlag
     else request.mutable_entrypoint();
   }
   for (const auto& arg : cmd) request.add_cmd(arg);
-  for (const auto& env : flags.env) request.add_env(env);
+  for (const auto& env : ResolveEnv(flags.env)) request.add_env(env);
   request.set_working_dir(flags.working_dir);
   request.set_user(flags.user);
   request.set_tty(flags.tty);
@@ -155,7 +176,16 @@ absl::StatusOr<int> AttachSession(Gateway& gateway, const std::string& container
   if (!stream->Write(first)) {
     return gateway.RuntimeError(stream->Finish());
   }
-  absl::StatusOr<int> code = RunSession(stream.get(), {.stdin = stdin, .tty = tty});
+  // docker's --sig-proxy: what strata receives, the container's process receives.
+  auto forward = [runtime, container](int signal) {
+    rt::KillRequest request;
+    request.set_container(container);
+    request.set_signal(std::to_string(signal));
+    rt::KillResponse response;
+    (void)runtime->Kill(Gateway::Unary().get(), request, &response);
+  };
+  absl::StatusOr<int> code =
+      RunSession(&context, stream.get(), {.stdin = stdin, .tty = tty, .forward_signal = forward});
   if (!code.ok()) return gateway.RuntimeError(grpc::Status(
       static_cast<grpc::StatusCode>(code.status().code()), std::string(code.status().message())));
   return code;
@@ -304,13 +334,17 @@ int Logs(Globals& globals, const std::string& container, bool follow) {
   request.set_follow(follow);
   auto reader = (*runtime)->Logs(&context, request);
   rt::ProcessOutput output;
+  bool output_closed = false;
   while (reader->Read(&output)) {
-    if (output.has_stdout()) (void)WriteAll(STDOUT_FILENO, output.stdout());
-    if (output.has_stderr()) (void)WriteAll(STDERR_FILENO, output.stderr());
-    if (output.has_exit()) break;
+    absl::Status written = output.has_stdout()   ? WriteAll(STDOUT_FILENO, output.stdout())
+                           : output.has_stderr() ? WriteAll(STDERR_FILENO, output.stderr())
+                                                 : absl::OkStatus();
+    if (!written.ok()) output_closed = true;
+    if (output.has_exit() || output_closed) break;
   }
   context.TryCancel();
   grpc::Status status = reader->Finish();
+  if (output_closed) return kExitOutputClosed;
   if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) {
     return Fail(gateway.RuntimeError(status));
   }
@@ -334,7 +368,7 @@ int Exec(Globals& globals, CLI::App* command, const CreateFlags& flags) {
   rt::ExecOptions* options = first.mutable_options();
   options->set_container((*args)[0]);
   for (size_t i = 1; i < args->size(); ++i) options->add_args((*args)[i]);
-  for (const auto& env : flags.env) options->add_env(env);
+  for (const auto& env : ResolveEnv(flags.env)) options->add_env(env);
   options->set_working_dir(flags.working_dir);
   options->set_user(flags.user);
   options->set_tty(flags.tty);
@@ -346,7 +380,7 @@ int Exec(Globals& globals, CLI::App* command, const CreateFlags& flags) {
   }
   if (!stream->Write(first)) return Fail(gateway.RuntimeError(stream->Finish()));
   absl::StatusOr<int> code =
-      RunSession(stream.get(), {.stdin = flags.interactive, .tty = flags.tty});
+      RunSession(&context, stream.get(), {.stdin = flags.interactive, .tty = flags.tty});
   if (!code.ok()) return Fail(code.status(), StartFailureCode(code.status()));
   return *code;
 }

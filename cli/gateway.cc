@@ -7,11 +7,15 @@ namespace strata::cli {
 namespace {
 
 absl::Status Explain(const char* name, const std::string& address, const grpc::Status& status) {
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
     return absl::UnavailableError(absl::StrCat("cannot reach ", name, " at ", address,
                                                " (is it running? see `strata status`): ",
                                                status.error_message()));
+  }
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return absl::DeadlineExceededError(absl::StrCat(name, " at ", address,
+                                                    " did not answer in time: ",
+                                                    status.error_message()));
   }
   return rpc::FromGrpc(status);
 }

@@ -70,9 +70,20 @@ json ContainerJson(const rt::Container& container) {
   };
 }
 
+json ImageJsonOf(const ig::Image& image, const json& config);
+
 absl::StatusOr<json> ImageJson(const ig::Image& image) {
   json config = json::parse(image.config(), nullptr, false);
   if (!config.is_object()) return absl::DataLossError("image config is not JSON");
+  try {
+    return ImageJsonOf(image, config);
+  } catch (const json::exception& error) {
+    return absl::DataLossError(absl::StrCat("image ", image.id(), ": config: ", error.what()));
+  }
+}
+
+// Throws json::exception when the config's fields have unexpected types.
+json ImageJsonOf(const ig::Image& image, const json& config) {
   std::string comment;
   if (config.contains("history") && config["history"].is_array() && !config["history"].empty()) {
     comment = config["history"].back().value("comment", "");
@@ -120,6 +131,8 @@ void RegisterInspectCommand(CLI::App& app, Globals& globals, int* exit_code) {
     json out = json::array();
     int code = 0;
     for (const std::string& name : *names) {
+      // A service that could not answer is reported as such, not as "no such object".
+      absl::Status cause;
       absl::Status container_error = absl::NotFoundError("");
       if (*type != "image") {
         absl::StatusOr<rt::Container> container = gateway.Inspect(name);
@@ -128,9 +141,12 @@ void RegisterInspectCommand(CLI::App& app, Globals& globals, int* exit_code) {
           continue;
         }
         container_error = container.status();
-        if (!absl::IsNotFound(container_error) && *type == "container") {
-          code = Fail(container_error);
-          continue;
+        if (!absl::IsNotFound(container_error)) {
+          if (*type == "container") {
+            code = Fail(container_error);
+            continue;
+          }
+          cause = container_error;
         }
       }
       if (*type != "container") {
@@ -149,7 +165,7 @@ void RegisterInspectCommand(CLI::App& app, Globals& globals, int* exit_code) {
           continue;
         }
       }
-      code = Fail(absl::StrCat("No such object: ", name));
+      code = cause.ok() ? Fail(absl::StrCat("No such object: ", name)) : Fail(cause);
     }
     std::printf("%s\n", out.dump(4).c_str());
     *exit_code = code;

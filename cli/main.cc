@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <clocale>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,14 @@ std::vector<std::string> NormalizeBooleanFlags(int argc, char** argv) {
   static const BooleanFlag kFlags[] = {{"-H", "--human", "--human-off"},
                                        {"-p", "--pause", "--pause-off"}};
   std::vector<std::string> args(argv, argv + argc);
+  // `--entrypoint=` / `--entrypoint ""` clear the entrypoint; CLI11 would take the next word.
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--entrypoint=" ||
+        (args[i] == "--entrypoint" && i + 1 < args.size() && args[i + 1].empty())) {
+      if (args[i] == "--entrypoint") args.erase(args.begin() + static_cast<long>(i) + 1);
+      args[i] = "--clear-entrypoint";
+    }
+  }
   for (std::string& arg : args) {
     for (const BooleanFlag& flag : kFlags) {
       for (const char* name : {flag.short_name, flag.long_name}) {
@@ -44,8 +53,10 @@ std::vector<std::string> NormalizeBooleanFlags(int argc, char** argv) {
 int main(int argc, char** argv) {
   // import, export and cp stream layers in ~1 MiB buffers.
   strata::TuneMallocForStreaming();
+  // File names in layers are UTF-8: let libarchive convert them (the default "C" cannot).
+  std::setlocale(LC_CTYPE, "C.UTF-8");
   std::signal(SIGPIPE, SIG_IGN);
-  strata::cli::BlockWindowChangeSignal();
+  strata::cli::StartSignalHandling();
   CLI::App app{"strata: make container images from containers"};
   app.require_subcommand(1);
   strata::cli::Globals globals;

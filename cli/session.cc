@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,18 +17,61 @@
 #include "lib/rpc/status.h"
 
 namespace strata::cli {
+namespace {
 
-void BlockWindowChangeSignal() {
+absl::Mutex handler_mu;
+std::function<void(int)>* signal_handler ABSL_GUARDED_BY(handler_mu) = nullptr;
+
+sigset_t HandledSignals() {
   sigset_t set;
   sigemptyset(&set);
-  sigaddset(&set, SIGWINCH);
+  for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGWINCH}) sigaddset(&set, signal);
+  return set;
+}
+
+// Sets (or clears) the handler for the session running now.
+class ScopedSignalHandler {
+ public:
+  explicit ScopedSignalHandler(std::function<void(int)> handler) : handler_(std::move(handler)) {
+    absl::MutexLock lock(&handler_mu);
+    signal_handler = &handler_;
+  }
+  ~ScopedSignalHandler() {
+    absl::MutexLock lock(&handler_mu);
+    signal_handler = nullptr;
+  }
+
+ private:
+  std::function<void(int)> handler_;
+};
+
+}  // namespace
+
+void StartSignalHandling() {
+  sigset_t set = HandledSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread([set] {
+    for (;;) {
+      int signal = 0;
+      if (sigwait(&set, &signal) != 0) continue;
+      {
+        absl::MutexLock lock(&handler_mu);
+        if (signal_handler != nullptr) {
+          (*signal_handler)(signal);
+          continue;
+        }
+      }
+      if (signal == SIGWINCH) continue;
+      RawMode::RestoreAll();
+      ::_exit(128 + signal);
+    }
+  }).detach();
 }
 
 template <typename Request>
-absl::StatusOr<int> RunSession(
-    grpc::ClientReaderWriter<Request, runtime::v1::ProcessOutput>* stream,
-    const SessionOptions& options) {
+absl::StatusOr<int> RunSession(grpc::ClientContext* context,
+                               grpc::ClientReaderWriter<Request, runtime::v1::ProcessOutput>* stream,
+                               const SessionOptions& options) {
   absl::Mutex write_mu;
   auto send = [&](const Request& request) {
     absl::MutexLock lock(&write_mu);
@@ -39,30 +83,29 @@ absl::StatusOr<int> RunSession(
   int wake[2];
   if (::pipe2(wake, O_CLOEXEC) != 0) return absl::InternalError("pipe");
   UniqueFd wake_read(wake[0]), wake_write(wake[1]);
-  std::atomic<bool> stopping{false};
 
-  std::thread resizer;
-  if (options.tty) {
-    const int terminal = IsTerminal(STDIN_FILENO) ? STDIN_FILENO : STDOUT_FILENO;
-    auto send_size = [&, terminal] {
-      WindowSize size = TerminalSize(terminal);
-      if (size.rows == 0) return;
-      Request request;
-      request.mutable_resize()->set_rows(size.rows);
-      request.mutable_resize()->set_cols(size.cols);
-      send(request);
-    };
-    send_size();
-    resizer = std::thread([&, send_size] {
-      sigset_t set;
-      sigemptyset(&set);
-      sigaddset(&set, SIGWINCH);
-      const struct timespec timeout = {0, 200 * 1000 * 1000};
-      while (!stopping) {
-        if (::sigtimedwait(&set, nullptr, &timeout) == SIGWINCH) send_size();
-      }
-    });
-  }
+  const int terminal = IsTerminal(STDIN_FILENO) ? STDIN_FILENO : STDOUT_FILENO;
+  auto send_size = [&, terminal] {
+    WindowSize size = TerminalSize(terminal);
+    if (size.rows == 0) return;
+    Request request;
+    request.mutable_resize()->set_rows(size.rows);
+    request.mutable_resize()->set_cols(size.cols);
+    send(request);
+  };
+  if (options.tty) send_size();
+  ScopedSignalHandler handler([&](int signal) {
+    if (signal == SIGWINCH) {
+      if (options.tty) send_size();
+      return;
+    }
+    if (options.forward_signal) {
+      options.forward_signal(signal);
+      return;
+    }
+    RawMode::RestoreAll();
+    ::_exit(128 + signal);
+  });
 
   std::thread input;
   if (options.stdin) {
@@ -90,6 +133,7 @@ absl::StatusOr<int> RunSession(
   }
 
   std::optional<int> exit_code;
+  bool output_closed = false;
   runtime::v1::ProcessOutput output;
   while (stream->Read(&output)) {
     if (output.has_exit()) {
@@ -97,13 +141,16 @@ absl::StatusOr<int> RunSession(
       break;
     }
     const std::string& data = output.has_stdout() ? output.stdout() : output.stderr();
-    (void)WriteAll(output.has_stdout() ? STDOUT_FILENO : STDERR_FILENO, data);
+    if (!WriteAll(output.has_stdout() ? STDOUT_FILENO : STDERR_FILENO, data).ok()) {
+      // Our reader went away (`strata run ... | head`): stop instead of reading forever.
+      output_closed = true;
+      context->TryCancel();
+      break;
+    }
   }
 
-  stopping = true;
   (void)WriteAll(wake_write.get(), "x");
   if (input.joinable()) input.join();
-  if (resizer.joinable()) resizer.join();
   {
     absl::MutexLock lock(&write_mu);
     stream->WritesDone();
@@ -113,14 +160,17 @@ absl::StatusOr<int> RunSession(
   grpc::Status status = stream->Finish();
   raw.reset();
   if (exit_code) return *exit_code;
+  if (output_closed) return kExitOutputClosed;
   if (!status.ok()) return rpc::FromGrpc(status);
   return absl::UnavailableError("the process stream ended without an exit status");
 }
 
 template absl::StatusOr<int> RunSession<runtime::v1::AttachRequest>(
+    grpc::ClientContext*,
     grpc::ClientReaderWriter<runtime::v1::AttachRequest, runtime::v1::ProcessOutput>*,
     const SessionOptions&);
 template absl::StatusOr<int> RunSession<runtime::v1::ExecRequest>(
+    grpc::ClientContext*,
     grpc::ClientReaderWriter<runtime::v1::ExecRequest, runtime::v1::ProcessOutput>*,
     const SessionOptions&);
 

@@ -1,33 +1,44 @@
 #ifndef STRATA_CLI_SESSION_H_
 #define STRATA_CLI_SESSION_H_
 
-// An attached process (strata run, start -a, attach, exec): the local stdin goes to it, its
-// output to the local stdout and stderr, terminal resizes follow SIGWINCH, and with a
-// terminal the local one is in raw mode (restored at the end) so keys like Ctrl-C reach it.
+// An attached process (strata run, start -a, exec): the local stdin goes to it, its output to
+// the local stdout and stderr, terminal resizes follow SIGWINCH, signals strata receives
+// (SIGINT, SIGTERM, SIGHUP) are passed on to it as docker's --sig-proxy does, and with a
+// terminal the local one is in raw mode, restored however strata ends.
+
+#include <functional>
 
 #include "absl/status/statusor.h"
+#include "grpcpp/client_context.h"
 #include "grpcpp/support/sync_stream.h"
 #include "strata/runtime/v1/runtime.grpc.pb.h"
 
 namespace strata::cli {
+
+// Exit code when the local output was closed under us (as a process killed by SIGPIPE).
+inline constexpr int kExitOutputClosed = 141;
 
 struct SessionOptions {
   // Forward stdin (docker's -i).
   bool stdin = false;
   // The process has a terminal (docker's -t).
   bool tty = false;
+  // Passes a signal strata received on to the process; empty: strata ends on it instead.
+  std::function<void(int)> forward_signal;
 };
 
-// Call once at the start of main, before any thread: SIGWINCH is then delivered only where a
-// session waits for it.
-void BlockWindowChangeSignal();
+// Call once at the start of main, before any thread: SIGINT, SIGTERM, SIGHUP and SIGWINCH are
+// then taken by one thread of ours. Outside a session the first three end strata as they
+// would have (restoring the terminal first).
+void StartSignalHandling();
 
-// Runs the session until the process exits; returns its exit code.
+// Runs the session until the process exits; returns its exit code, or kExitOutputClosed when
+// strata's stdout went away (the call is then cancelled).
 // Errors: the call's status when it ends without an exit status.
 template <typename Request>
-absl::StatusOr<int> RunSession(
-    grpc::ClientReaderWriter<Request, runtime::v1::ProcessOutput>* stream,
-    const SessionOptions& options);
+absl::StatusOr<int> RunSession(grpc::ClientContext* context,
+                               grpc::ClientReaderWriter<Request, runtime::v1::ProcessOutput>* stream,
+                               const SessionOptions& options);
 
 }  // namespace strata::cli
 

@@ -26,6 +26,8 @@ class RawMode {
  public:
   explicit RawMode(int fd);
   ~RawMode();
+  // Restores every terminal a RawMode changed: for exits that skip destructors.
+  static void RestoreAll();
   RawMode(const RawMode&) = delete;
   RawMode& operator=(const RawMode&) = delete;
 

@@ -165,9 +165,17 @@ int Export(Globals& globals, const std::string& container, const std::string& ou
   UniqueFd file;
   std::string temp;
   if (!output.empty()) {
-    temp = absl::StrCat(output, ".strata-export-", ::getpid());
-    file.Reset(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!file.valid()) return Fail(ErrnoStatus(errno, "create " + output));
+    // A regular file (or a new one) is replaced whole once complete; anything else (a
+    // device, a FIFO, a symlink to one) is written to as it is.
+    struct stat st;
+    const bool replace = ::lstat(output.c_str(), &st) != 0 || S_ISREG(st.st_mode);
+    if (replace) {
+      temp = absl::StrCat(output, ".strata-export-", ::getpid());
+      file.Reset(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    } else {
+      file.Reset(::open(output.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+    }
+    if (!file.valid()) return Fail(ErrnoStatus(errno, "open " + output));
   }
   const int fd = output.empty() ? STDOUT_FILENO : file.get();
   grpc::ClientContext context;
@@ -187,7 +195,7 @@ int Export(Globals& globals, const std::string& container, const std::string& ou
     if (!temp.empty()) ::unlink(temp.c_str());
     return Fail(written.ok() ? gateway.RuntimeError(status) : written);
   }
-  if (!output.empty()) {
+  if (!temp.empty()) {
     if (::fsync(fd) != 0 || ::rename(temp.c_str(), output.c_str()) != 0) {
       ::unlink(temp.c_str());
       return Fail(ErrnoStatus(errno, "write " + output));
@@ -255,33 +263,63 @@ int Copy(Globals& globals, const std::string& source, const std::string& destina
     return status.ok() ? 0 : Fail(gateway.RuntimeError(status));
   }
 
-  // Into an existing directory, under the source's name; else as the destination's name.
+  // docker's rules: SRC/. (or "/") copies what the directory holds into DEST; into an existing
+  // directory, SRC lands under its own name (merging with what is there); otherwise SRC
+  // becomes DEST. An existing destination is never removed.
+  auto abandon = [&](const absl::Status& status) {
+    context.TryCancel();
+    reader->Finish();
+    return Fail(status);
+  };
+  const std::string name = stat.name();
+  const bool contents = name == "." || name == "/";
   struct stat target;
   const bool exists = ::stat(destination.c_str(), &target) == 0;
   const bool into_directory = exists && S_ISDIR(target.st_mode);
-  if (exists && !into_directory && S_ISDIR(stat.mode())) {
-    context.TryCancel();
-    reader->Finish();
-    return Fail(absl::StrCat("cannot copy a directory to the file \"", destination, "\""));
+  if (exists && !into_directory && (contents || S_ISDIR(stat.mode()))) {
+    return abandon(absl::FailedPreconditionError(
+        absl::StrCat("cannot copy a directory to the file \"", destination, "\"")));
   }
-  const std::string parent = into_directory ? destination : Dirname(destination);
+  if (into_directory && !contents) {
+    struct stat existing;
+    const std::string inside = absl::StrCat(destination, "/", name);
+    if (::lstat(inside.c_str(), &existing) == 0 && S_ISDIR(existing.st_mode) !=
+                                                        S_ISDIR(stat.mode())) {
+      return abandon(absl::FailedPreconditionError(absl::StrCat(
+          "cannot overwrite ", S_ISDIR(existing.st_mode) ? "directory" : "non-directory", " \"",
+          inside, "\" with ", S_ISDIR(stat.mode()) ? "a directory" : "a non-directory")));
+    }
+  }
+  if (contents && !exists) {
+    absl::Status made = MakeDirs(destination);
+    if (!made.ok()) return abandon(made);
+  }
+
+  CopySource copy_source(reader.get());
+  if (contents || into_directory) {
+    // Straight into the directory: the archive's paths start with SRC's name (or nothing).
+    UniqueFd dir(::open(destination.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.valid()) return abandon(ErrnoStatus(errno, "open " + destination));
+    absl::StatusOr<layer::UnpackStats> unpacked = layer::UnpackLayer(&copy_source, dir.get());
+    grpc::Status status = reader->Finish();
+    absl::Status result = !status.ok() ? gateway.RuntimeError(status) : unpacked.status();
+    return result.ok() ? 0 : Fail(result);
+  }
+  // A new (or replaced regular) file or directory: unpacked beside it, then renamed into place.
+  const std::string parent = Dirname(destination);
   std::string staging = absl::StrCat(parent, "/.strata-cp-XXXXXX");
   if (::mkdtemp(staging.data()) == nullptr) {
-    context.TryCancel();
-    reader->Finish();
-    return Fail(ErrnoStatus(errno, "create a directory in " + parent));
+    return abandon(ErrnoStatus(errno, "create a directory in " + parent));
   }
   UniqueFd staging_fd(::open(staging.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  CopySource copy_source(reader.get());
   absl::StatusOr<layer::UnpackStats> unpacked = layer::UnpackLayer(&copy_source, staging_fd.get());
   grpc::Status status = reader->Finish();
   absl::Status result = !status.ok() ? gateway.RuntimeError(status) : unpacked.status();
   if (result.ok()) {
-    const std::string from = absl::StrCat(staging, "/", stat.name());
-    const std::string to =
-        into_directory ? absl::StrCat(destination, "/", stat.name()) : destination;
-    (void)RemoveAll(to);
-    if (::rename(from.c_str(), to.c_str()) != 0) result = ErrnoStatus(errno, "move into " + to);
+    const std::string from = absl::StrCat(staging, "/", name);
+    if (::rename(from.c_str(), destination.c_str()) != 0) {
+      result = ErrnoStatus(errno, "move into " + destination);
+    }
   }
   (void)RemoveAll(staging);
   return result.ok() ? 0 : Fail(result);

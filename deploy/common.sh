@@ -13,18 +13,30 @@ log_dir="$STRATA_STATE_DIR/logs"
 pid_dir="$STRATA_STATE_DIR/run"
 services=(layerstore imagegraph runtime)
 
+# The PostgreSQL binaries of the cluster's version (a newer major cannot run its data
+# directory), or the newest installed before the cluster exists.
 pg_bin_dir() {
-  local newest
-  newest=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-  [[ -n "$newest" ]] || { echo "PostgreSQL is not installed" >&2; return 1; }
-  echo "$newest"
+  local dir
+  if [[ -f "$pg_dir/data/PG_VERSION" ]]; then
+    dir="/usr/lib/postgresql/$(cat "$pg_dir/data/PG_VERSION")/bin"
+  else
+    dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  fi
+  [[ -n "$dir" && -x "$dir/pg_ctl" ]] || { echo "PostgreSQL is not installed" >&2; return 1; }
+  echo "$dir"
 }
 
 as_postgres() {
   (cd / && runuser -u postgres -- "$@")
 }
 
+# pid_alive PID_FILE NAME: the pid file's process is alive and is strata-NAME (after a reboot
+# the number may belong to anything else).
 pid_alive() {
-  local pid_file="$1"
-  [[ -f "$pid_file" ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null
+  local pid_file="$1" name="$2" pid exe
+  [[ -f "$pid_file" ]] || return 1
+  pid=$(cat "$pid_file")
+  kill -0 "$pid" 2>/dev/null || return 1
+  exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+  [[ "$(basename "${exe% (deleted)}")" == "strata-$name" ]]
 }

@@ -8,7 +8,7 @@ source deploy/common.sh
 
 for name in runtime imagegraph layerstore; do
   pid_file="$pid_dir/$name.pid"
-  if pid_alive "$pid_file"; then
+  if pid_alive "$pid_file" "$name"; then
     pid=$(cat "$pid_file")
     kill -TERM "$pid"
     for _ in $(seq 1 150); do

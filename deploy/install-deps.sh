@@ -30,6 +30,7 @@ if ((${#missing[@]} == 0)); then
 fi
 echo "installing: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+# A fresh machine's apt-daily may hold the lock for a while: wait for it.
+apt-get -o DPkg::Lock::Timeout=600 update -q
+apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
 # Debian's postgresql package starts a system cluster on port 5432; Strata runs its own.

@@ -41,11 +41,14 @@ if [[ ! -f "$pg_dir/data/PG_VERSION" ]]; then
 listen_addresses = '127.0.0.1'
 port = $STRATA_PG_PORT
 unix_socket_directories = '$pg_socket_dir'
+# Local logins are trusted: only root and postgres may reach the socket.
+unix_socket_permissions = 0700
 max_connections = 200
 CONF
 fi
 mkdir -p "$pg_socket_dir"
 chown postgres:postgres "$pg_socket_dir"
+chmod 0700 "$pg_socket_dir"
 if ! as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" status >/dev/null 2>&1; then
   as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w -t 60 start \
     >/dev/null
@@ -65,7 +68,7 @@ start_service() {
   local name="$1"
   shift
   local pid_file="$pid_dir/$name.pid"
-  if pid_alive "$pid_file"; then
+  if pid_alive "$pid_file" "$name"; then
     echo "$name: already running (pid $(cat "$pid_file"))" >&2
     return
   fi

@@ -87,10 +87,9 @@ absl::StatusOr<TarHeader> HeaderFromFile(int parent_fd, const std::string& name,
 }
 
 TarWriter::TarWriter(ByteSink* sink) : sink_(sink), archive_(archive_write_new()) {
+  // Names go out in UTF-8 when the locale can convert them (binaries set LC_CTYPE to
+  // C.UTF-8); a name that is not UTF-8 at all is written as bytes, with a warning we accept.
   archive_write_set_format_pax_restricted(archive_);
-  // File names are bytes: write them as they are, never through the locale (which is "C"
-  // in a service, and cannot convert "café").
-  archive_write_set_format_option(archive_, "pax", "hdrcharset", "BINARY");
   // Unbuffered: headers and data go straight to the sink, and the archive ends right after
   // its end-of-archive blocks instead of being padded to a 10 KiB record.
   archive_write_set_bytes_per_block(archive_, 0);

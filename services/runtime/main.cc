@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <clocale>
 #include <string>
 
 #include "CLI/CLI.hpp"
@@ -37,6 +38,8 @@ std::string DefaultMonitorPath() {
 int main(int argc, char** argv) {
   // Layers stream through here (pulls, commits, exports) in ~1 MiB buffers.
   strata::TuneMallocForStreaming();
+  // File names in layers are UTF-8: let libarchive convert them (the default "C" cannot).
+  std::setlocale(LC_CTYPE, "C.UTF-8");
   strata::rpc::BlockTerminationSignals();
   CLI::App app{"strata-runtime: containers on this node (strata.runtime.v1)"};
   strata::rpc::ServerOptions server_options{.listen = "127.0.0.1:7422"};
@@ -66,6 +69,17 @@ int main(int argc, char** argv) {
                  "Bearer token for layerstore");
   CLI11_PARSE(app, argc, argv);
 
+  // Debian puts runc in /usr/sbin, which a service's PATH may lack.
+  if (options.runc.find('/') == std::string::npos) {
+    for (const char* dir : {"/usr/sbin/", "/usr/bin/", "/sbin/", "/usr/local/sbin/",
+                            "/usr/local/bin/"}) {
+      const std::string candidate = dir + options.runc;
+      if (::access(candidate.c_str(), X_OK) == 0) {
+        options.runc = candidate;
+        break;
+      }
+    }
+  }
   if (::geteuid() != 0) {
     STRATA_LOG(ERROR) << "strata-runtime must run as root: it mounts overlays and runs runc";
     return 1;
