@@ -109,4 +109,28 @@ PostgresServer::~PostgresServer() {
   if (!dir_.empty()) (void)RemoveAll(dir_);
 }
 
+PostgresServer* PostgresTest::postgres_ = nullptr;
+
+void PostgresTest::SetUpTestSuite() {
+  auto server = PostgresServer::Start();
+  ASSERT_TRUE(server.ok()) << server.status();
+  postgres_ = server->release();
+}
+
+void PostgresTest::TearDownTestSuite() {
+  delete postgres_;
+  postgres_ = nullptr;
+}
+
+std::string PostgresTest::NewDatabase(const std::string& prefix) {
+  static int counter = 0;
+  const std::string name = absl::StrCat(prefix, ++counter);
+  EXPECT_NE(postgres_, nullptr);
+  if (postgres_ != nullptr) {
+    absl::Status created = postgres_->CreateDatabase(name);
+    EXPECT_TRUE(created.ok()) << created;
+  }
+  return name;
+}
+
 }  // namespace strata::testing

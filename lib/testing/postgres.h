@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "gtest/gtest.h"
 
 namespace strata::testing {
 
@@ -43,6 +44,22 @@ class PostgresServer {
   uid_t uid_ = -1;
   gid_t gid_ = -1;
   bool running_ = false;
+};
+
+// A test suite with a PostgreSQL cluster of its own, started once for the suite, and an
+// empty database for each test that asks (NewDatabase).
+class PostgresTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+
+  // Creates an empty database named prefix + a number; returns its name.
+  std::string NewDatabase(const std::string& prefix);
+
+  static PostgresServer* postgres() { return postgres_; }
+
+ private:
+  static PostgresServer* postgres_;
 };
 
 }  // namespace strata::testing

@@ -22,25 +22,13 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class DatabaseTest : public ::testing::Test {
+class DatabaseTest : public strata::testing::PostgresTest {
  protected:
-  static void SetUpTestSuite() {
-    auto server = strata::testing::PostgresServer::Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-    postgres_ = server->release();
-  }
-  static void TearDownTestSuite() {
-    delete postgres_;
-    postgres_ = nullptr;
-  }
-
   void SetUp() override {
-    ASSERT_NE(postgres_, nullptr);
-    static int counter = 0;
-    const std::string name = absl::StrCat("db", ++counter);
-    ASSERT_TRUE(postgres_->CreateDatabase(name).ok());
+    ASSERT_NE(postgres(), nullptr);
+    const std::string name = NewDatabase("db");
     DatabaseOptions options;
-    options.connection_string = postgres_->connection_string(name);
+    options.connection_string = postgres()->connection_string(name);
     options.max_connections = 4;
     options.max_attempts = 3;
     database_ = std::make_unique<Database>(options);
@@ -66,11 +54,9 @@ class DatabaseTest : public ::testing::Test {
     return count;
   }
 
-  static strata::testing::PostgresServer* postgres_;
   std::unique_ptr<Database> database_;
 };
 
-strata::testing::PostgresServer* DatabaseTest::postgres_ = nullptr;
 
 TEST_F(DatabaseTest, CommitsOnOkAndRollsBackOtherwise) {
   ASSERT_TRUE(Exec("INSERT INTO t VALUES (3, 0)").ok());
@@ -182,16 +168,16 @@ TEST_F(DatabaseTest, RetriesTheVictimOfADeadlock) {
 
 TEST_F(DatabaseTest, UnavailableWhileDownThenReconnects) {
   EXPECT_EQ(Count(), 2);  // A pooled connection exists now.
-  ASSERT_TRUE(postgres_->Stop().ok());
+  ASSERT_TRUE(postgres()->Stop().ok());
   const absl::Time start = absl::Now();
   absl::Status down = Exec("UPDATE t SET v = 1");
   EXPECT_EQ(down.code(), absl::StatusCode::kUnavailable) << down;
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
-  ASSERT_TRUE(postgres_->Restart().ok());
+  ASSERT_TRUE(postgres()->Restart().ok());
   EXPECT_EQ(Count(), 2);
 
   // A restart behind idle connections: the next call reconnects by itself.
-  ASSERT_TRUE(postgres_->Restart().ok());
+  ASSERT_TRUE(postgres()->Restart().ok());
   EXPECT_TRUE(Exec("UPDATE t SET v = 2").ok());
 
   DatabaseOptions nowhere;

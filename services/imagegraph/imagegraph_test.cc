@@ -40,23 +40,11 @@ using testing::CreateRequest;
 using testing::TestImage;
 using testing::TestTime;
 
-class ImageGraphTest : public ::testing::Test {
+class ImageGraphTest : public strata::testing::PostgresTest {
  protected:
-  static void SetUpTestSuite() {
-    auto server = strata::testing::PostgresServer::Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-    postgres_ = server->release();
-  }
-  static void TearDownTestSuite() {
-    delete postgres_;
-    postgres_ = nullptr;
-  }
-
   void SetUp() override {
-    ASSERT_NE(postgres_, nullptr);
-    static int counter = 0;
-    database_ = absl::StrCat("graph", ++counter);
-    ASSERT_TRUE(postgres_->CreateDatabase(database_).ok());
+    ASSERT_NE(postgres(), nullptr);
+    database_ = NewDatabase("graph");
     store_ = NewStore();
     service_ = std::make_unique<ImageGraphService>(store_.get());
     auto host = rpc::ServiceHost::Start({.listen = "127.0.0.1:0"},
@@ -74,14 +62,14 @@ class ImageGraphTest : public ::testing::Test {
 
   std::unique_ptr<PostgresGraphStore> NewStore() {
     DatabaseOptions options;
-    options.connection_string = postgres_->connection_string(database_);
+    options.connection_string = postgres()->connection_string(database_);
     options.max_connections = 8;
     return std::make_unique<PostgresGraphStore>(options);
   }
 
   // A direct connection, to look at the tables.
   pqxx::result Sql(const std::string& sql) {
-    pqxx::connection connection(postgres_->connection_string(database_));
+    pqxx::connection connection(postgres()->connection_string(database_));
     pqxx::work tx(connection);
     pqxx::result result = tx.exec(sql);
     tx.commit();
@@ -184,7 +172,6 @@ class ImageGraphTest : public ::testing::Test {
 
   static std::string Short(const std::string& id) { return id.substr(7, 12); }
 
-  static strata::testing::PostgresServer* postgres_;
   std::string database_;
   std::unique_ptr<PostgresGraphStore> store_;
   std::unique_ptr<ImageGraphService> service_;
@@ -192,7 +179,6 @@ class ImageGraphTest : public ::testing::Test {
   std::unique_ptr<pb::ImageGraph::Stub> stub_;
 };
 
-strata::testing::PostgresServer* ImageGraphTest::postgres_ = nullptr;
 
 #define EXPECT_CODE(status, code_name) \
   EXPECT_EQ((status).error_code(), grpc::StatusCode::code_name) << (status).error_message()
@@ -889,19 +875,19 @@ TEST_F(ImageGraphTest, SurvivesAPostgresRestartAndAnswersUnavailableWhileDown) {
   for (int i = 0; i < 4; ++i) readers.emplace_back([&] { EXPECT_TRUE(Get("app:1").ok()); });
   for (std::thread& reader : readers) reader.join();
 
-  ASSERT_TRUE(postgres_->Restart().ok());
+  ASSERT_TRUE(postgres()->Restart().ok());
   pb::Image image;
   grpc::Status status = Get("app:1", &image);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(image.id(), id);
 
-  ASSERT_TRUE(postgres_->Stop().ok());
+  ASSERT_TRUE(postgres()->Stop().ok());
   status = Get("app:1");
   EXPECT_CODE(status, UNAVAILABLE);
   pb::CreateImageResponse created;
   EXPECT_CODE(Create(BaseImage("while down", 1, TestTime(1)), "", {}, &created), UNAVAILABLE);
 
-  ASSERT_TRUE(postgres_->Restart().ok());
+  ASSERT_TRUE(postgres()->Restart().ok());
   status = Get("app:1", &image);
   ASSERT_TRUE(status.ok()) << status.error_message();
   MustCreate(BaseImage("after", 1, TestTime(2)), "", {"app:2"});
