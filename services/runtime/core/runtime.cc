@@ -140,6 +140,11 @@ std::string Runtime::ContainerDir(const std::string& id) const {
   return absl::StrCat(options_.root, "/containers/", id);
 }
 
+ContainerRecord Runtime::RecordOf(Entry& entry) {
+  absl::MutexLock lock(&entry.mu);
+  return entry.record;
+}
+
 std::string Runtime::MountedRootfs(const std::string& id) const {
   const std::string rootfs = ContainerDir(id) + "/rootfs";
   return IsMountPoint(rootfs) ? rootfs : "";
@@ -457,11 +462,7 @@ void Runtime::OnExit(const std::shared_ptr<Entry>& entry) {
 absl::StatusOr<StartResult> Runtime::Start(const std::string& container, TerminalSize size) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
   absl::WriterMutexLock op(&entry->op_mu);
-  ContainerRecord record;
-  {
-    absl::MutexLock lock(&entry->mu);
-    record = entry->record;
-  }
+  ContainerRecord record = RecordOf(*entry);
   if (IsRunning(record.state)) {
     return absl::FailedPreconditionError(
         absl::StrCat("container \"", record.name, "\" is already running"));
@@ -583,11 +584,7 @@ absl::StatusOr<ExitInfo> Runtime::Wait(const std::string& container, absl::Time 
 }
 
 absl::Status Runtime::SignalLocked(Entry& entry, int signal_number) {
-  ContainerRecord record;
-  {
-    absl::MutexLock lock(&entry.mu);
-    record = entry.record;
-  }
+  ContainerRecord record = RecordOf(entry);
   if (!IsRunning(record.state)) {
     return absl::FailedPreconditionError(
         absl::StrCat("container \"", record.name, "\" is not running"));
@@ -675,11 +672,7 @@ absl::Status Runtime::Freeze(const std::string& container, bool frozen) {
 absl::StatusOr<std::string> Runtime::Remove(const std::string& container, bool force) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
   absl::WriterMutexLock op(&entry->op_mu);
-  ContainerRecord record;
-  {
-    absl::MutexLock lock(&entry->mu);
-    record = entry->record;
-  }
+  ContainerRecord record = RecordOf(*entry);
   if (IsRunning(record.state)) {
     if (!force) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -734,11 +727,7 @@ absl::StatusOr<ContainerRecord> Runtime::Inspect(const std::string& container) {
 absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Attach(
     const std::string& container, bool stdin, std::optional<int64_t> log_offset) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
-  ContainerRecord record;
-  {
-    absl::MutexLock lock(&entry->mu);
-    record = entry->record;
-  }
+  ContainerRecord record = RecordOf(*entry);
   const std::string log = ContainerDir(record.id) + "/log";
   auto exit_info = ExitInfoOnceExited(entry);
   if (record.state == ContainerState::kCreated) {
@@ -766,11 +755,7 @@ absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Attach(
 absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Logs(const std::string& container,
                                                              bool follow) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
-  ContainerRecord record;
-  {
-    absl::MutexLock lock(&entry->mu);
-    record = entry->record;
-  }
+  ContainerRecord record = RecordOf(*entry);
   auto exit_info = ExitInfoOnceExited(entry);
   const std::string log = ContainerDir(record.id) + "/log";
   if (follow && IsRunning(record.state)) {
@@ -789,11 +774,7 @@ absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Exec(const std::string& 
   // Shared: a Remove (exclusive) waits until the exec's monitor is started, and then kills it
   // with the container.
   absl::ReaderMutexLock op(&entry->op_mu);
-  ContainerRecord record;
-  {
-    absl::MutexLock lock(&entry->mu);
-    record = entry->record;
-  }
+  ContainerRecord record = RecordOf(*entry);
   if (record.state != ContainerState::kRunning) {
     return absl::FailedPreconditionError(absl::StrCat(
         "container \"", record.name, "\" is ", StateName(record.state), ", not running"));

@@ -229,6 +229,8 @@ class Runtime {
   ExitInfo ReadExitFile(const std::string& path);
   absl::StatusOr<std::string> GenerateName();
   absl::Status SignalLocked(Entry& entry, int signal_number);
+  // A copy of the container's record, taken under its lock.
+  ContainerRecord RecordOf(Entry& entry);
   // Pause (frozen) or Unpause.
   absl::Status Freeze(const std::string& container, bool frozen);
   // The main process's exit status, waiting for it to exit first.

@@ -24,11 +24,7 @@ namespace strata::runtime {
 absl::StatusOr<std::vector<layer::Change>> Runtime::Diff(const std::string& container) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
   absl::ReaderMutexLock op(&entry->op_mu);
-  ContainerRecord record;
-  {
-    absl::MutexLock lock(&entry->mu);
-    record = entry->record;
-  }
+  ContainerRecord record = RecordOf(*entry);
   return layer::OverlayChanges(ContainerDir(record.id) + "/upper", LowerDirs(record));
 }
 
@@ -36,11 +32,7 @@ absl::StatusOr<CommitResult> Runtime::Commit(const std::string& container,
                                              const CommitOptions& options) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
   absl::WriterMutexLock op(&entry->op_mu);
-  ContainerRecord record;
-  {
-    absl::MutexLock lock(&entry->mu);
-    record = entry->record;
-  }
+  ContainerRecord record = RecordOf(*entry);
   // A running container is frozen so the layer is one consistent moment; a paused one stays
   // paused; with pause=false it is committed live.
   const bool freeze = options.pause && record.state == ContainerState::kRunning;
@@ -94,10 +86,7 @@ absl::StatusOr<CommitResult> Runtime::Commit(const std::string& container,
 }
 
 absl::StatusOr<UniqueFd> Runtime::OpenRootfs(Entry& entry, ContainerRecord* record) {
-  {
-    absl::MutexLock lock(&entry.mu);
-    *record = entry.record;
-  }
+  *record = RecordOf(entry);
   RETURN_IF_ERROR(EnsureMounted(*record));
   const std::string rootfs = ContainerDir(record->id) + "/rootfs";
   UniqueFd root_fd(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
