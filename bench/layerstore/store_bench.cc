@@ -11,7 +11,7 @@
 #include "absl/time/clock.h"
 #include "lib/base/fs.h"
 #include "lib/base/malloc_tuning.h"
-#include "services/layerstore/store/fs_blob_store.h"
+#include "services/layerstore/core/fs_blob_store.h"
 
 int main(int argc, char** argv) {
   strata::TuneMallocForStreaming();

@@ -16,7 +16,7 @@
 #include "lib/testing/service_process.h"
 #include "lib/testing/subprocess.h"
 #include "pqxx/pqxx"
-#include "services/imagegraph/test_images.h"
+#include "services/imagegraph/core/test_images.h"
 #include "strata/imagegraph/v1/imagegraph.grpc.pb.h"
 
 namespace strata::imagegraph {

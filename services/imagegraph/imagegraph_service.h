@@ -6,7 +6,7 @@
 // codes are the store's (see graph_store.h and the proto), plus INVALID_ARGUMENT for
 // requests missing a required message or carrying an out-of-range timestamp.
 
-#include "services/imagegraph/graph_store.h"
+#include "services/imagegraph/core/graph_store.h"
 #include "strata/imagegraph/v1/imagegraph.grpc.pb.h"
 
 namespace strata::imagegraph {

@@ -14,7 +14,7 @@
 #include "lib/base/version.h"
 #include "lib/rpc/server.h"
 #include "services/imagegraph/imagegraph_service.h"
-#include "services/imagegraph/postgres_graph_store.h"
+#include "services/imagegraph/core/postgres_graph_store.h"
 
 int main(int argc, char** argv) {
   strata::rpc::BlockTerminationSignals();

@@ -9,7 +9,7 @@
 
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/sync_stream.h"
-#include "services/layerstore/store/blob_store.h"
+#include "services/layerstore/core/blob_store.h"
 #include "strata/layerstore/v1/layerstore.grpc.pb.h"
 
 namespace strata::layerstore {

@@ -25,8 +25,8 @@
 #include "lib/testing/service_process.h"
 #include "lib/testing/subprocess.h"
 #include "lib/testing/temp_dir.h"
-#include "services/layerstore/store/fs_blob_store.h"
-#include "services/layerstore/store/test_blobs.h"
+#include "services/layerstore/core/fs_blob_store.h"
+#include "services/layerstore/core/test_blobs.h"
 #include "strata/layerstore/v1/layerstore.grpc.pb.h"
 
 namespace strata::layerstore {

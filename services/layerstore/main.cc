@@ -9,8 +9,8 @@
 #include "lib/base/malloc_tuning.h"
 #include "lib/rpc/server.h"
 #include "services/layerstore/layerstore_service.h"
-#include "services/layerstore/store/fs_blob_store.h"
-#include "services/layerstore/store/upload_janitor.h"
+#include "services/layerstore/core/fs_blob_store.h"
+#include "services/layerstore/core/upload_janitor.h"
 
 int main(int argc, char** argv) {
   strata::TuneMallocForStreaming();

@@ -77,6 +77,12 @@ absl::StatusOr<std::string> Stack::BusyboxTarball(const std::string& compression
     runtime::testing::BuildBusyboxRootfs(rootfs);
     RETURN_IF_ERROR(WriteFileAtomically(rootfs + "/etc/keep", "keep\n"));
     RETURN_IF_ERROR(WriteFileAtomically(rootfs + "/etc/del", "del\n"));
+    // Times well in the past: podman (containers/storage) takes a directory whose lower
+    // mtime has whole seconds and equals the upper one to the second as unchanged, so a
+    // container that changes /tmp within the second the tarball was made would be "no
+    // change" to podman and "C /tmp" to us.
+    RETURN_IF_ERROR(RunCommandOk(
+        {"find", rootfs, "-exec", "touch", "-h", "-d", "@946684800", "{}", "+"}));
   }
   static const std::map<std::string, std::pair<std::string, std::string>> kCompressors = {
       {"none", {"cat", "tar"}},        {"gzip", {"gzip -c", "tar.gz"}},

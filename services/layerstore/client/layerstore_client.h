@@ -39,7 +39,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "lib/digest/digest.h"
-#include "services/layerstore/store/blob_types.h"
+#include "services/layerstore/core/blob_types.h"
 #include "strata/layerstore/v1/layerstore.grpc.pb.h"
 
 namespace strata::layerstore {

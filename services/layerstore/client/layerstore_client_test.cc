@@ -16,8 +16,8 @@
 #include "lib/rpc/server.h"
 #include "lib/testing/temp_dir.h"
 #include "services/layerstore/layerstore_service.h"
-#include "services/layerstore/store/fs_blob_store.h"
-#include "services/layerstore/store/test_blobs.h"
+#include "services/layerstore/core/fs_blob_store.h"
+#include "services/layerstore/core/test_blobs.h"
 
 namespace strata::layerstore {
 namespace {

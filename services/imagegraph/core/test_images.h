@@ -1,5 +1,5 @@
-#ifndef STRATA_SERVICES_IMAGEGRAPH_TEST_IMAGES_H_
-#define STRATA_SERVICES_IMAGEGRAPH_TEST_IMAGES_H_
+#ifndef STRATA_SERVICES_IMAGEGRAPH_CORE_TEST_IMAGES_H_
+#define STRATA_SERVICES_IMAGEGRAPH_CORE_TEST_IMAGES_H_
 
 // Image configs and layer descriptors for tests, built the way `docker commit` builds them:
 // a base image of n layers, then commits that add a layer (or only a config step).
@@ -10,7 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "lib/oci/image_config.h"
-#include "services/imagegraph/graph_store.h"
+#include "services/imagegraph/core/graph_store.h"
 #include "strata/imagegraph/v1/imagegraph.pb.h"
 
 namespace strata::imagegraph::testing {
@@ -47,4 +47,4 @@ absl::Time TestTime(int seconds);
 
 }  // namespace strata::imagegraph::testing
 
-#endif  // STRATA_SERVICES_IMAGEGRAPH_TEST_IMAGES_H_
+#endif  // STRATA_SERVICES_IMAGEGRAPH_CORE_TEST_IMAGES_H_

@@ -1,5 +1,5 @@
-#ifndef STRATA_SERVICES_LAYERSTORE_STORE_BLOB_STORE_CONFORMANCE_H_
-#define STRATA_SERVICES_LAYERSTORE_STORE_BLOB_STORE_CONFORMANCE_H_
+#ifndef STRATA_SERVICES_LAYERSTORE_CORE_BLOB_STORE_CONFORMANCE_H_
+#define STRATA_SERVICES_LAYERSTORE_CORE_BLOB_STORE_CONFORMANCE_H_
 
 // The behaviour every BlobStore implementation must have, as a value-parameterized GoogleTest
 // suite. A backend runs it by giving a factory for a harness around a fresh, empty store:
@@ -9,7 +9,7 @@
 //       ::testing::Values(BlobStoreConformanceParam{"default", [] { return MakeMyHarness(); }}),
 //       BlobStoreConformanceTest::ParamName);
 //
-// Link the test with //services/layerstore/store:conformance (alwayslink, so the TEST_Ps
+// Link the test with //services/layerstore/core:conformance (alwayslink, so the TEST_Ps
 // register).
 
 #include <functional>
@@ -18,7 +18,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "services/layerstore/store/blob_store.h"
+#include "services/layerstore/core/blob_store.h"
 
 namespace strata::layerstore {
 
@@ -59,4 +59,4 @@ class BlobStoreConformanceTest : public ::testing::TestWithParam<BlobStoreConfor
 
 }  // namespace strata::layerstore
 
-#endif  // STRATA_SERVICES_LAYERSTORE_STORE_BLOB_STORE_CONFORMANCE_H_
+#endif  // STRATA_SERVICES_LAYERSTORE_CORE_BLOB_STORE_CONFORMANCE_H_

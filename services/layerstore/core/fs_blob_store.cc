@@ -1,4 +1,4 @@
-#include "services/layerstore/store/fs_blob_store.h"
+#include "services/layerstore/core/fs_blob_store.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -23,7 +23,7 @@
 #include "lib/base/fs.h"
 #include "lib/base/log.h"
 #include "nlohmann/json.hpp"
-#include "services/layerstore/store/chunk_worker.h"
+#include "services/layerstore/core/chunk_worker.h"
 
 namespace strata::layerstore {
 

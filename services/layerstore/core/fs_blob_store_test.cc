@@ -1,6 +1,6 @@
 // FsBlobStore: the conformance suite, plus what is particular to the directory layout.
 
-#include "services/layerstore/store/fs_blob_store.h"
+#include "services/layerstore/core/fs_blob_store.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -21,9 +21,9 @@
 #include "gmock/gmock.h"
 #include "lib/base/fs.h"
 #include "lib/testing/temp_dir.h"
-#include "services/layerstore/store/blob_store_conformance.h"
-#include "services/layerstore/store/chunk_worker.h"
-#include "services/layerstore/store/test_blobs.h"
+#include "services/layerstore/core/blob_store_conformance.h"
+#include "services/layerstore/core/chunk_worker.h"
+#include "services/layerstore/core/test_blobs.h"
 
 namespace strata::layerstore {
 namespace {

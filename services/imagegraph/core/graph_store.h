@@ -1,5 +1,5 @@
-#ifndef STRATA_SERVICES_IMAGEGRAPH_GRAPH_STORE_H_
-#define STRATA_SERVICES_IMAGEGRAPH_GRAPH_STORE_H_
+#ifndef STRATA_SERVICES_IMAGEGRAPH_CORE_GRAPH_STORE_H_
+#define STRATA_SERVICES_IMAGEGRAPH_CORE_GRAPH_STORE_H_
 
 // The image graph's core API, free of gRPC: plain structs in, absl::Status / StatusOr out.
 // ImageGraphService (the gRPC adapter) converts protos to these structs and back; a
@@ -218,4 +218,4 @@ class GraphStore {
 
 }  // namespace strata::imagegraph
 
-#endif  // STRATA_SERVICES_IMAGEGRAPH_GRAPH_STORE_H_
+#endif  // STRATA_SERVICES_IMAGEGRAPH_CORE_GRAPH_STORE_H_

@@ -1,5 +1,5 @@
-#ifndef STRATA_SERVICES_LAYERSTORE_STORE_UPLOAD_JANITOR_H_
-#define STRATA_SERVICES_LAYERSTORE_STORE_UPLOAD_JANITOR_H_
+#ifndef STRATA_SERVICES_LAYERSTORE_CORE_UPLOAD_JANITOR_H_
+#define STRATA_SERVICES_LAYERSTORE_CORE_UPLOAD_JANITOR_H_
 
 // Discards abandoned uploads in the background: every `interval`, uploads that no writer holds
 // and that received nothing for `max_age` go (BlobStore::CleanUpAbandonedUploads). Several
@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "absl/time/time.h"
-#include "services/layerstore/store/blob_store.h"
+#include "services/layerstore/core/blob_store.h"
 
 namespace strata::layerstore {
 
@@ -41,4 +41,4 @@ class UploadJanitor {
 
 }  // namespace strata::layerstore
 
-#endif  // STRATA_SERVICES_LAYERSTORE_STORE_UPLOAD_JANITOR_H_
+#endif  // STRATA_SERVICES_LAYERSTORE_CORE_UPLOAD_JANITOR_H_

@@ -1,4 +1,4 @@
-#include "services/layerstore/store/chunk_worker.h"
+#include "services/layerstore/core/chunk_worker.h"
 
 #include <utility>
 

@@ -1,4 +1,4 @@
-#include "services/imagegraph/postgres_graph_store.h"
+#include "services/imagegraph/core/postgres_graph_store.h"
 
 #include <algorithm>
 #include <map>
@@ -14,8 +14,8 @@
 #include "lib/digest/digest.h"
 #include "lib/reference/reference.h"
 #include "nlohmann/json.hpp"
-#include "services/imagegraph/graph_rules.h"
-#include "services/imagegraph/schema.h"
+#include "services/imagegraph/core/graph_rules.h"
+#include "services/imagegraph/core/schema.h"
 
 namespace strata::imagegraph {
 namespace {

@@ -1,6 +1,6 @@
 // The BlobStore conformance suite: see blob_store_conformance.h.
 
-#include "services/layerstore/store/blob_store_conformance.h"
+#include "services/layerstore/core/blob_store_conformance.h"
 
 #include <algorithm>
 #include <atomic>
@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
-#include "services/layerstore/store/test_blobs.h"
+#include "services/layerstore/core/test_blobs.h"
 
 namespace strata::layerstore {
 namespace {

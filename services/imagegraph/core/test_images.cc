@@ -1,4 +1,4 @@
-#include "services/imagegraph/test_images.h"
+#include "services/imagegraph/core/test_images.h"
 
 #include "absl/strings/str_cat.h"
 #include "lib/digest/digest.h"

@@ -1,5 +1,5 @@
-#ifndef STRATA_SERVICES_LAYERSTORE_STORE_BLOB_STORE_H_
-#define STRATA_SERVICES_LAYERSTORE_STORE_BLOB_STORE_H_
+#ifndef STRATA_SERVICES_LAYERSTORE_CORE_BLOB_STORE_H_
+#define STRATA_SERVICES_LAYERSTORE_CORE_BLOB_STORE_H_
 
 // The layerstore's storage interface: content-addressed blobs, uploads that stream, resume and
 // are verified before they become visible. No gRPC here: plain C++ values and absl::Status, so
@@ -20,7 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "lib/digest/digest.h"
-#include "services/layerstore/store/blob_types.h"
+#include "services/layerstore/core/blob_types.h"
 
 namespace strata::layerstore {
 
@@ -126,4 +126,4 @@ class BlobStore {
 
 }  // namespace strata::layerstore
 
-#endif  // STRATA_SERVICES_LAYERSTORE_STORE_BLOB_STORE_H_
+#endif  // STRATA_SERVICES_LAYERSTORE_CORE_BLOB_STORE_H_

@@ -1,5 +1,5 @@
-#ifndef STRATA_SERVICES_LAYERSTORE_STORE_TEST_BLOBS_H_
-#define STRATA_SERVICES_LAYERSTORE_STORE_TEST_BLOBS_H_
+#ifndef STRATA_SERVICES_LAYERSTORE_CORE_TEST_BLOBS_H_
+#define STRATA_SERVICES_LAYERSTORE_CORE_TEST_BLOBS_H_
 
 // Blob contents for layerstore tests: reproducible pseudo-random bytes, so that every blob of a
 // test is distinct and a mixed-up byte changes the digest.
@@ -27,4 +27,4 @@ inline std::string RandomBytes(size_t size, uint64_t seed) {
 
 }  // namespace strata::layerstore
 
-#endif  // STRATA_SERVICES_LAYERSTORE_STORE_TEST_BLOBS_H_
+#endif  // STRATA_SERVICES_LAYERSTORE_CORE_TEST_BLOBS_H_

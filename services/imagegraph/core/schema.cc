@@ -1,4 +1,4 @@
-#include "services/imagegraph/schema.h"
+#include "services/imagegraph/core/schema.h"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "services/imagegraph/graph_rules.h"
+#include "services/imagegraph/core/graph_rules.h"
 
 #include <algorithm>
 #include <tuple>

@@ -22,9 +22,9 @@
 #include "lib/testing/postgres.h"
 #include "pqxx/pqxx"
 #include "services/imagegraph/imagegraph_service.h"
-#include "services/imagegraph/postgres_graph_store.h"
-#include "services/imagegraph/schema.h"
-#include "services/imagegraph/test_images.h"
+#include "services/imagegraph/core/postgres_graph_store.h"
+#include "services/imagegraph/core/schema.h"
+#include "services/imagegraph/core/test_images.h"
 #include "strata/imagegraph/v1/imagegraph.grpc.pb.h"
 
 namespace strata::imagegraph {

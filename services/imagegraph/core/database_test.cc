@@ -2,7 +2,7 @@
 // deadlocks and ABORTED bodies, UNAVAILABLE while the server is down, reconnection after a
 // restart. Against a real PostgreSQL.
 
-#include "services/imagegraph/database.h"
+#include "services/imagegraph/core/database.h"
 
 #include <atomic>
 #include <memory>

@@ -1,5 +1,5 @@
-#ifndef STRATA_SERVICES_IMAGEGRAPH_SCHEMA_H_
-#define STRATA_SERVICES_IMAGEGRAPH_SCHEMA_H_
+#ifndef STRATA_SERVICES_IMAGEGRAPH_CORE_SCHEMA_H_
+#define STRATA_SERVICES_IMAGEGRAPH_CORE_SCHEMA_H_
 
 // The image graph's PostgreSQL schema, versioned. Each migration is applied once, in order,
 // in one transaction together with its row in schema_version; replicas starting together
@@ -7,7 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "services/imagegraph/database.h"
+#include "services/imagegraph/core/database.h"
 
 namespace strata::imagegraph {
 
@@ -25,4 +25,4 @@ absl::StatusOr<int> CurrentSchemaVersion(Database& database);
 
 }  // namespace strata::imagegraph
 
-#endif  // STRATA_SERVICES_IMAGEGRAPH_SCHEMA_H_
+#endif  // STRATA_SERVICES_IMAGEGRAPH_CORE_SCHEMA_H_

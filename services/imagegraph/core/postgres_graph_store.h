@@ -1,5 +1,5 @@
-#ifndef STRATA_SERVICES_IMAGEGRAPH_POSTGRES_GRAPH_STORE_H_
-#define STRATA_SERVICES_IMAGEGRAPH_POSTGRES_GRAPH_STORE_H_
+#ifndef STRATA_SERVICES_IMAGEGRAPH_CORE_POSTGRES_GRAPH_STORE_H_
+#define STRATA_SERVICES_IMAGEGRAPH_CORE_POSTGRES_GRAPH_STORE_H_
 
 // GraphStore over PostgreSQL (libpqxx 6.4). Every operation is one transaction; statements
 // are prepared and parameterised; the database's constraints (foreign keys, unique tags,
@@ -16,8 +16,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "services/imagegraph/database.h"
-#include "services/imagegraph/graph_store.h"
+#include "services/imagegraph/core/database.h"
+#include "services/imagegraph/core/graph_store.h"
 
 namespace strata::imagegraph {
 
@@ -59,4 +59,4 @@ class PostgresGraphStore final : public GraphStore {
 
 }  // namespace strata::imagegraph
 
-#endif  // STRATA_SERVICES_IMAGEGRAPH_POSTGRES_GRAPH_STORE_H_
+#endif  // STRATA_SERVICES_IMAGEGRAPH_CORE_POSTGRES_GRAPH_STORE_H_

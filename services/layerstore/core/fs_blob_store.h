@@ -1,5 +1,5 @@
-#ifndef STRATA_SERVICES_LAYERSTORE_STORE_FS_BLOB_STORE_H_
-#define STRATA_SERVICES_LAYERSTORE_STORE_FS_BLOB_STORE_H_
+#ifndef STRATA_SERVICES_LAYERSTORE_CORE_FS_BLOB_STORE_H_
+#define STRATA_SERVICES_LAYERSTORE_CORE_FS_BLOB_STORE_H_
 
 // FsBlobStore keeps blobs in a directory:
 //
@@ -21,7 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "services/layerstore/store/blob_store.h"
+#include "services/layerstore/core/blob_store.h"
 
 namespace strata::layerstore {
 
@@ -93,4 +93,4 @@ class FsBlobStore final : public BlobStore {
 
 }  // namespace strata::layerstore
 
-#endif  // STRATA_SERVICES_LAYERSTORE_STORE_FS_BLOB_STORE_H_
+#endif  // STRATA_SERVICES_LAYERSTORE_CORE_FS_BLOB_STORE_H_

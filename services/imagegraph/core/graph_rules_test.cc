@@ -1,7 +1,7 @@
 // The image graph's rules that need no database: references, tag targets, image and layer
 // validation, derived chain ids and history, page tokens.
 
-#include "services/imagegraph/graph_rules.h"
+#include "services/imagegraph/core/graph_rules.h"
 
 #include <string>
 
@@ -10,7 +10,7 @@
 #include "gtest/gtest.h"
 #include "lib/digest/digest.h"
 #include "lib/oci/chain_id.h"
-#include "services/imagegraph/test_images.h"
+#include "services/imagegraph/core/test_images.h"
 
 namespace strata::imagegraph {
 namespace {

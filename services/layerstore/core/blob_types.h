@@ -1,7 +1,7 @@
-#ifndef STRATA_SERVICES_LAYERSTORE_STORE_BLOB_TYPES_H_
-#define STRATA_SERVICES_LAYERSTORE_STORE_BLOB_TYPES_H_
+#ifndef STRATA_SERVICES_LAYERSTORE_CORE_BLOB_TYPES_H_
+#define STRATA_SERVICES_LAYERSTORE_CORE_BLOB_TYPES_H_
 
-// Plain values the layerstore speaks in, shared by the store library (services/layerstore/store)
+// Plain values the layerstore speaks in, shared by the store library (services/layerstore/core)
 // and the client library (services/layerstore/client) so both hand out the same types. No gRPC
 // and no file system here.
 
@@ -59,4 +59,4 @@ struct BlobPage {
 
 }  // namespace strata::layerstore
 
-#endif  // STRATA_SERVICES_LAYERSTORE_STORE_BLOB_TYPES_H_
+#endif  // STRATA_SERVICES_LAYERSTORE_CORE_BLOB_TYPES_H_

@@ -1,5 +1,5 @@
-#ifndef STRATA_SERVICES_LAYERSTORE_STORE_CHUNK_WORKER_H_
-#define STRATA_SERVICES_LAYERSTORE_STORE_CHUNK_WORKER_H_
+#ifndef STRATA_SERVICES_LAYERSTORE_CORE_CHUNK_WORKER_H_
+#define STRATA_SERVICES_LAYERSTORE_CORE_CHUNK_WORKER_H_
 
 // One stage of an upload's pipeline on a thread of its own: chunks queue up and a function
 // runs on each, in order. An upload runs two (hashing and writing to disk) over the same chunks,
@@ -72,4 +72,4 @@ class ChunkWorker {
 
 }  // namespace strata::layerstore
 
-#endif  // STRATA_SERVICES_LAYERSTORE_STORE_CHUNK_WORKER_H_
+#endif  // STRATA_SERVICES_LAYERSTORE_CORE_CHUNK_WORKER_H_

@@ -1,4 +1,4 @@
-#include "services/layerstore/store/upload_janitor.h"
+#include "services/layerstore/core/upload_janitor.h"
 
 #include <algorithm>
 

@@ -1,5 +1,5 @@
-#ifndef STRATA_SERVICES_IMAGEGRAPH_GRAPH_RULES_H_
-#define STRATA_SERVICES_IMAGEGRAPH_GRAPH_RULES_H_
+#ifndef STRATA_SERVICES_IMAGEGRAPH_CORE_GRAPH_RULES_H_
+#define STRATA_SERVICES_IMAGEGRAPH_CORE_GRAPH_RULES_H_
 
 // The rules of the image graph that need no database: validation of layers, images and
 // references, derivation of chain ids and history steps from an image config, and page
@@ -15,7 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "lib/reference/reference.h"
-#include "services/imagegraph/graph_store.h"
+#include "services/imagegraph/core/graph_store.h"
 
 namespace strata::imagegraph {
 
@@ -125,4 +125,4 @@ absl::Time FromMicros(int64_t micros);
 
 }  // namespace strata::imagegraph
 
-#endif  // STRATA_SERVICES_IMAGEGRAPH_GRAPH_RULES_H_
+#endif  // STRATA_SERVICES_IMAGEGRAPH_CORE_GRAPH_RULES_H_

@@ -1,4 +1,4 @@
-#include "services/imagegraph/database.h"
+#include "services/imagegraph/core/database.h"
 
 #include <random>
 #include <thread>

@@ -1,5 +1,5 @@
-#ifndef STRATA_SERVICES_IMAGEGRAPH_DATABASE_H_
-#define STRATA_SERVICES_IMAGEGRAPH_DATABASE_H_
+#ifndef STRATA_SERVICES_IMAGEGRAPH_CORE_DATABASE_H_
+#define STRATA_SERVICES_IMAGEGRAPH_CORE_DATABASE_H_
 
 // PostgreSQL access for the image graph over libpqxx 6.4: a small connection pool and
 // transactions run as a lambda that commits when it returns OK. This is the edge where
@@ -91,4 +91,4 @@ std::string ToArrayLiteral(const std::vector<std::string>& values);
 
 }  // namespace strata::imagegraph
 
-#endif  // STRATA_SERVICES_IMAGEGRAPH_DATABASE_H_
+#endif  // STRATA_SERVICES_IMAGEGRAPH_CORE_DATABASE_H_
