@@ -7,27 +7,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "lib/rpc/status.h"
+#include "lib/rpc/time.h"
 
 namespace strata::imagegraph {
 namespace {
 
 namespace pb = ::strata::imagegraph::v1;
-
-void ToProto(absl::Time time, google::protobuf::Timestamp* out) {
-  const int64_t seconds = absl::ToUnixSeconds(time);
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>((time - absl::FromUnixSeconds(seconds)) /
-                                      absl::Nanoseconds(1)));
-}
-
-absl::StatusOr<absl::Time> FromProto(const google::protobuf::Timestamp& timestamp,
-                                     absl::string_view what) {
-  if (timestamp.nanos() < 0 || timestamp.nanos() >= 1000000000) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": nanos ", timestamp.nanos(), " is outside 0..999999999"));
-  }
-  return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
-}
 
 LayerDescriptor FromProto(const strata::types::v1::LayerDescriptor& in) {
   LayerDescriptor out;
@@ -52,7 +37,7 @@ void ToProto(const Layer& in, pb::Layer* out) {
   out->set_parent_chain_id(in.parent_chain_id);
   ToProto(in.blob, out->mutable_blob());
   out->set_created_by(in.created_by);
-  if (in.created) ToProto(*in.created, out->mutable_created());
+  if (in.created) rpc::ToTimestamp(*in.created, out->mutable_created());
   out->set_author(in.author);
   out->set_comment(in.comment);
 }
@@ -64,9 +49,16 @@ void ToProto(const Image& in, pb::Image* out) {
   for (const std::string& chain_id : in.chain_ids) out->add_chain_ids(chain_id);
   out->set_parent_id(in.parent_id);
   for (const std::string& tag : in.tags) out->add_tags(tag);
-  if (in.created) ToProto(*in.created, out->mutable_created());
+  if (in.created) rpc::ToTimestamp(*in.created, out->mutable_created());
   out->set_size(in.size);
   out->set_child_count(in.child_count);
+}
+
+void ToProto(const Hold& in, pb::Hold* out) {
+  out->set_holder(in.holder);
+  out->set_image_id(in.image_id);
+  out->set_node(in.node);
+  if (in.created) rpc::ToTimestamp(*in.created, out->mutable_created());
 }
 
 }  // namespace
@@ -88,7 +80,7 @@ grpc::Status ImageGraphService::PutLayer(grpc::ServerContext*, const pb::PutLaye
   layer.author = in.author();
   layer.comment = in.comment();
   if (in.has_created()) {
-    absl::StatusOr<absl::Time> created = FromProto(in.created(), "layer.created");
+    absl::StatusOr<absl::Time> created = rpc::ParseTimestamp(in.created(), "layer.created");
     if (!created.ok()) return rpc::ToGrpc(created.status());
     layer.created = *created;
   }
@@ -175,6 +167,7 @@ grpc::Status ImageGraphService::DeleteImage(grpc::ServerContext*,
   if (!result.ok()) return rpc::ToGrpc(result.status());
   for (const std::string& reference : result->untagged) response->add_untagged(reference);
   for (const std::string& id : result->deleted) response->add_deleted(id);
+  for (const std::string& holder : result->held_by) response->add_held_by(holder);
   return grpc::Status::OK;
 }
 
@@ -185,7 +178,7 @@ grpc::Status ImageGraphService::History(grpc::ServerContext*, const pb::HistoryR
   for (const HistoryEntry& entry : *entries) {
     pb::HistoryEntry* out = response->add_entries();
     out->set_image_id(entry.image_id);
-    if (entry.created) ToProto(*entry.created, out->mutable_created());
+    if (entry.created) rpc::ToTimestamp(*entry.created, out->mutable_created());
     out->set_created_by(entry.created_by);
     out->set_author(entry.author);
     out->set_comment(entry.comment);
@@ -213,6 +206,34 @@ grpc::Status ImageGraphService::ListReferencedBlobs(
   if (!page.ok()) return rpc::ToGrpc(page.status());
   for (const std::string& digest : page->digests) response->add_digests(digest);
   response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImageGraphService::HoldImage(grpc::ServerContext*,
+                                          const pb::HoldImageRequest* request,
+                                          pb::HoldImageResponse* response) {
+  absl::StatusOr<Hold> hold = store_->HoldImage(request->image(), request->holder(),
+                                                request->node());
+  if (!hold.ok()) return rpc::ToGrpc(hold.status());
+  ToProto(*hold, response->mutable_hold());
+  return grpc::Status::OK;
+}
+
+grpc::Status ImageGraphService::ReleaseImage(grpc::ServerContext*,
+                                             const pb::ReleaseImageRequest* request,
+                                             pb::ReleaseImageResponse* response) {
+  absl::StatusOr<bool> released = store_->ReleaseImage(request->holder());
+  if (!released.ok()) return rpc::ToGrpc(released.status());
+  response->set_released(*released);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImageGraphService::ListHolds(grpc::ServerContext*,
+                                          const pb::ListHoldsRequest* request,
+                                          pb::ListHoldsResponse* response) {
+  absl::StatusOr<std::vector<Hold>> holds = store_->ListHolds(request->image());
+  if (!holds.ok()) return rpc::ToGrpc(holds.status());
+  for (const Hold& hold : *holds) ToProto(hold, response->add_holds());
   return grpc::Status::OK;
 }
 

@@ -36,6 +36,12 @@ class ImageGraphService final : public strata::imagegraph::v1::ImageGraph::Servi
                        v1::HistoryResponse* response) override;
   grpc::Status ListChildren(grpc::ServerContext* context, const v1::ListChildrenRequest* request,
                             v1::ListChildrenResponse* response) override;
+  grpc::Status HoldImage(grpc::ServerContext* context, const v1::HoldImageRequest* request,
+                         v1::HoldImageResponse* response) override;
+  grpc::Status ReleaseImage(grpc::ServerContext* context, const v1::ReleaseImageRequest* request,
+                            v1::ReleaseImageResponse* response) override;
+  grpc::Status ListHolds(grpc::ServerContext* context, const v1::ListHoldsRequest* request,
+                         v1::ListHoldsResponse* response) override;
   grpc::Status ListReferencedBlobs(grpc::ServerContext* context,
                                    const v1::ListReferencedBlobsRequest* request,
                                    v1::ListReferencedBlobsResponse* response) override;

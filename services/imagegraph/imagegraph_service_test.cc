@@ -170,6 +170,37 @@ class ImageGraphTest : public strata::testing::PostgresTest {
     return digests;
   }
 
+  grpc::Status Hold(const std::string& image, const std::string& holder,
+                    pb::HoldImageResponse* response = nullptr) {
+    grpc::ClientContext context;
+    pb::HoldImageRequest request;
+    request.set_image(image);
+    request.set_holder(holder);
+    request.set_node("node-a:7422");
+    pb::HoldImageResponse ignored;
+    return stub_->HoldImage(&context, request, response != nullptr ? response : &ignored);
+  }
+  grpc::Status Release(const std::string& holder, bool* released = nullptr) {
+    grpc::ClientContext context;
+    pb::ReleaseImageRequest request;
+    request.set_holder(holder);
+    pb::ReleaseImageResponse response;
+    grpc::Status status = stub_->ReleaseImage(&context, request, &response);
+    if (released != nullptr) *released = response.released();
+    return status;
+  }
+  std::vector<std::string> Holders(const std::string& image) {
+    grpc::ClientContext context;
+    pb::ListHoldsRequest request;
+    request.set_image(image);
+    pb::ListHoldsResponse response;
+    grpc::Status status = stub_->ListHolds(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> holders;
+    for (const pb::Hold& hold : response.holds()) holders.push_back(hold.holder());
+    return holders;
+  }
+
   static std::string Short(const std::string& id) { return id.substr(7, 12); }
 
   std::string database_;
@@ -813,6 +844,85 @@ TEST_F(ImageGraphTest, DeleteByLastTagPrunesUnlessAskedNot) {
   EXPECT_EQ(Sql("SELECT count(*) FROM images")[0][0].as<int>(), 0);
   EXPECT_EQ(Sql("SELECT count(*) FROM layers")[0][0].as<int>(), 0);
   EXPECT_TRUE(AllBlobs(0).empty());
+}
+
+TEST_F(ImageGraphTest, HeldImagesAreNeverDeleted) {
+  TestImage base = BaseImage("base", 1, TestTime(0));
+  TestImage top = Commit(base, "top", TestTime(10));
+  const std::string base_id = MustCreate(base);
+  const std::string top_id = MustCreate(top, base_id, {"app:1"});
+  const std::string container_a(64, 'a');
+  const std::string container_b(64, 'b');
+
+  pb::HoldImageResponse held;
+  ASSERT_TRUE(Hold("app:1", container_a, &held).ok());
+  EXPECT_EQ(held.hold().image_id(), top_id);
+  EXPECT_EQ(held.hold().node(), "node-a:7422");
+  EXPECT_TRUE(held.hold().has_created());
+  ASSERT_TRUE(Hold(top_id, container_a).ok()) << "holding the same image again is fine";
+  EXPECT_CODE(Hold(base_id, container_a), ALREADY_EXISTS);
+  EXPECT_CODE(Hold("app:1", ""), INVALID_ARGUMENT);
+  EXPECT_CODE(Hold("app:1", std::string(300, 'x')), INVALID_ARGUMENT);
+  EXPECT_CODE(Hold("nothing:here", container_b), NOT_FOUND);
+  // The base is held through its own hold only: a child's hold does not count twice.
+  ASSERT_TRUE(Hold(base_id, container_b).ok());
+  EXPECT_THAT(Holders(top_id), ElementsAre(container_a));
+  EXPECT_THAT(Holders(""), ElementsAre(container_a, container_b));
+
+  // Without force: refused by tag and by id, and nothing changes (the tag stays).
+  pb::DeleteImageResponse response;
+  for (const std::string& ref : {std::string("app:1"), top_id}) {
+    grpc::Status status = Delete(ref, false, false, &response);
+    EXPECT_CODE(status, FAILED_PRECONDITION);
+    EXPECT_THAT(status.error_message(), HasSubstr("held by aaaaaaaaaaaa"));
+  }
+  pb::Image image;
+  ASSERT_TRUE(Get("app:1", &image).ok());
+  // With force: the tags go, the image stays and says who kept it.
+  ASSERT_TRUE(Delete("app:1", true, false, &response).ok());
+  EXPECT_THAT(response.untagged(), ElementsAre("app:1"));
+  EXPECT_TRUE(response.deleted().empty());
+  EXPECT_THAT(response.held_by(), ElementsAre(container_a));
+  ASSERT_TRUE(Get(top_id).ok());
+  // The database refuses it too, whatever the code says.
+  EXPECT_THROW(Sql(absl::StrCat("DELETE FROM images WHERE id = '", top_id, "'")),
+               pqxx::foreign_key_violation);
+
+  // Released: deleted, and its parent, held by b, is not pruned until b lets go.
+  bool released = false;
+  ASSERT_TRUE(Release(container_a, &released).ok());
+  EXPECT_TRUE(released);
+  ASSERT_TRUE(Release(container_a, &released).ok());
+  EXPECT_FALSE(released);
+  ASSERT_TRUE(Delete(top_id, false, false, &response).ok());
+  EXPECT_THAT(response.deleted(), ElementsAre(top_id));
+  ASSERT_TRUE(Get(base_id).ok());
+  ASSERT_TRUE(Release(container_b).ok());
+  ASSERT_TRUE(Delete(base_id, false, false, &response).ok());
+  EXPECT_THAT(response.deleted(), ElementsAre(base_id));
+  EXPECT_CODE(Release(""), INVALID_ARGUMENT);
+}
+
+TEST_F(ImageGraphTest, AHoldAndADeleteRacingNeverLeaveAHoldOnNothing) {
+  for (int round = 0; round < 20; ++round) {
+    TestImage image = BaseImage(absl::StrCat("race", round), 1, TestTime(round));
+    const std::string id = MustCreate(image, "", {absl::StrCat("race:", round)});
+    const std::string holder = absl::StrCat("holder-", round);
+    grpc::Status held, deleted;
+    pb::DeleteImageResponse response;
+    std::thread holding([&] { held = Hold(id, holder); });
+    std::thread deleting([&] { deleted = Delete(id, false, false, &response); });
+    holding.join();
+    deleting.join();
+    // Exactly one wins: the image is held and kept, or deleted and unheld.
+    EXPECT_NE(held.ok(), deleted.ok()) << held.error_message() << " / " << deleted.error_message();
+    if (held.ok()) {
+      EXPECT_TRUE(Get(id).ok());
+    }
+  }
+  EXPECT_EQ(Sql("SELECT count(*) FROM image_holds h LEFT JOIN images i ON i.id = h.image_id"
+                " WHERE i.id IS NULL")[0][0].as<int>(),
+            0);
 }
 
 TEST_F(ImageGraphTest, ListChildrenShowsTheBranches) {

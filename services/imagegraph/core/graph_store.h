@@ -130,6 +130,19 @@ struct DeleteImageResult {
   std::vector<std::string> untagged;
   // Image ids removed, the named image first, then pruned parents.
   std::vector<std::string> deleted;
+  // With force: the holders that kept the named image (it lost its tags but stays).
+  std::vector<std::string> held_by;
+};
+
+// Something that uses an image, typically a container: while it holds the image, the image
+// is never deleted (DeleteImage refuses, or with force only untags) nor pruned.
+struct Hold {
+  // Who holds: a container id, say. Unique: one holder holds one image.
+  std::string holder;
+  std::string image_id;
+  // Where the holder lives (a runtime node's address), for clean-ups; may be empty.
+  std::string node;
+  std::optional<absl::Time> created;
 };
 
 // One step of `docker history`.
@@ -197,8 +210,11 @@ class GraphStore {
   // Removes one tag. Errors: INVALID_ARGUMENT (malformed reference), NOT_FOUND (no such tag).
   virtual absl::StatusOr<UntagResult> Untag(absl::string_view reference) = 0;
 
-  // `docker rmi`. Errors: those of GetImage, FAILED_PRECONDITION (child images; several tags
-  // without force).
+  // `docker rmi`. An image that would be removed but is held stays: without force the call
+  // fails and changes nothing; with force its tags are removed and held_by names who keeps
+  // it. Held parents are never pruned.
+  // Errors: those of GetImage, FAILED_PRECONDITION (child images; several tags without force;
+  // held, without force: the message names the holders).
   virtual absl::StatusOr<DeleteImageResult> DeleteImage(absl::string_view ref,
                                                         const DeleteImageOptions& options) = 0;
 
@@ -207,6 +223,21 @@ class GraphStore {
 
   // Images whose parent is the image, newest first. Errors: those of GetImage.
   virtual absl::StatusOr<std::vector<Image>> ListChildren(absl::string_view ref) = 0;
+
+  // Records that holder uses the image named by image_ref (see Hold). Holding the same image
+  // again is not an error.
+  // Errors: INVALID_ARGUMENT (empty holder, or longer than 256 bytes; node longer than 256
+  // bytes), ALREADY_EXISTS (the holder holds another image), those of GetImage.
+  virtual absl::StatusOr<Hold> HoldImage(absl::string_view image_ref, absl::string_view holder,
+                                         absl::string_view node) = 0;
+
+  // Drops holder's hold; true when it held something. Releasing nothing is not an error.
+  // Errors: INVALID_ARGUMENT (empty holder).
+  virtual absl::StatusOr<bool> ReleaseImage(absl::string_view holder) = 0;
+
+  // The holds on the image named by image_ref, or every hold when it is empty, by holder.
+  // Errors: those of GetImage.
+  virtual absl::StatusOr<std::vector<Hold>> ListHolds(absl::string_view image_ref) = 0;
 
   // Digests of every blob the graph still refers to, sorted and paged: the blob of every
   // registered layer (DeleteImage removes the layers no image uses any more) and every image's

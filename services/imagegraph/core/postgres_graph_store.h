@@ -42,6 +42,10 @@ class PostgresGraphStore final : public GraphStore {
                                                 const DeleteImageOptions& options) override;
   absl::StatusOr<std::vector<HistoryEntry>> History(absl::string_view ref) override;
   absl::StatusOr<std::vector<Image>> ListChildren(absl::string_view ref) override;
+  absl::StatusOr<Hold> HoldImage(absl::string_view image_ref, absl::string_view holder,
+                                 absl::string_view node) override;
+  absl::StatusOr<bool> ReleaseImage(absl::string_view holder) override;
+  absl::StatusOr<std::vector<Hold>> ListHolds(absl::string_view image_ref) override;
   absl::StatusOr<BlobPage> ListReferencedBlobs(int page_size,
                                                absl::string_view page_token) override;
 

@@ -92,6 +92,19 @@ CREATE TABLE history (
   CONSTRAINT history_layer CHECK (empty_layer = (chain_id IS NULL))
 );
 )sql"},
+    {2, "image_holds: what uses an image (containers), so that it is never deleted under them",
+     R"sql(
+CREATE TABLE image_holds (
+  holder   text COLLATE "C" PRIMARY KEY,
+  -- No ON DELETE CASCADE: a held image cannot be deleted, whatever the code above says.
+  image_id text COLLATE "C" NOT NULL REFERENCES images (id),
+  node     text NOT NULL DEFAULT '',
+  created  timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT image_holds_holder CHECK (holder <> '' AND length(holder) <= 256),
+  CONSTRAINT image_holds_node CHECK (length(node) <= 256)
+);
+CREATE INDEX image_holds_image_id ON image_holds (image_id);
+)sql"},
 };
 
 // Any constant: the key of the advisory lock migrations take.
