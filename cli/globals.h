@@ -6,12 +6,15 @@
 //   --layerstore  STRATA_LAYERSTORE  127.0.0.1:7420
 //   --imagegraph  STRATA_IMAGEGRAPH  127.0.0.1:7421
 //   --runtime     STRATA_RUNTIME     127.0.0.1:7422
+//   --gateway     STRATA_GATEWAY     127.0.0.1:7423  (only `strata status` asks it: the CLI
+//                                                     runs the gateway core in-process)
 
 #include <memory>
 #include <string>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
+#include "cli/core/services.h"
 #include "grpcpp/channel.h"
 
 namespace strata::cli {
@@ -19,26 +22,22 @@ namespace strata::cli {
 inline constexpr char kDefaultLayerstore[] = "127.0.0.1:7420";
 inline constexpr char kDefaultImagegraph[] = "127.0.0.1:7421";
 inline constexpr char kDefaultRuntime[] = "127.0.0.1:7422";
+inline constexpr char kDefaultGateway[] = "127.0.0.1:7423";
 
 struct Globals {
   std::string layerstore = kDefaultLayerstore;
   std::string imagegraph = kDefaultImagegraph;
   std::string runtime = kDefaultRuntime;
+  std::string gateway = kDefaultGateway;
   std::string tls_ca_file;
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string token_file;
 
-  // Channels, created on first use.
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> LayerstoreChannel();
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> ImagegraphChannel();
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> RuntimeChannel();
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const std::string& address);
-
- private:
-  std::shared_ptr<grpc::Channel> layerstore_channel_;
-  std::shared_ptr<grpc::Channel> imagegraph_channel_;
-  std::shared_ptr<grpc::Channel> runtime_channel_;
+  // What the gateway core needs to reach the services.
+  gateway::Endpoints Endpoints() const;
+  // A channel to any of them (for health checks).
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const std::string& address) const;
 };
 
 // Registers the global flags (with their environment variables) on the top-level app.

@@ -7,18 +7,21 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
-#include "cli/gateway.h"
+#include "cli/core/gateway.h"
 #include "cli/util.h"
 #include "lib/oci/image_config.h"
+#include "lib/rpc/time.h"
 #include "nlohmann/json.hpp"
 
 namespace strata::cli {
 namespace {
 
+namespace ig = ::strata::imagegraph::v1;
+namespace rt = ::strata::runtime::v1;
 using nlohmann::json;
 
 std::string TimeText(const google::protobuf::Timestamp& timestamp) {
-  absl::Time time = FromTimestamp(timestamp);
+  absl::Time time = rpc::FromTimestamp(timestamp);
   return time == absl::InfinitePast() ? "0001-01-01T00:00:00Z" : oci::FormatRfc3339(time);
 }
 
@@ -127,7 +130,7 @@ void RegisterInspectCommand(CLI::App& app, Globals& globals, int* exit_code) {
       ->check(CLI::IsMember({"container", "image"}));
   command->add_option("names", *names, "NAME|ID...")->required();
   command->callback([=, &globals] {
-    Gateway gateway(globals);
+    gateway::Gateway gateway(globals.Endpoints());
     json out = json::array();
     int code = 0;
     for (const std::string& name : *names) {
@@ -135,7 +138,7 @@ void RegisterInspectCommand(CLI::App& app, Globals& globals, int* exit_code) {
       absl::Status cause;
       absl::Status container_error = absl::NotFoundError("");
       if (*type != "image") {
-        absl::StatusOr<rt::Container> container = gateway.Inspect(name);
+        absl::StatusOr<rt::Container> container = gateway.InspectContainer(name);
         if (container.ok()) {
           out.push_back(ContainerJson(*container));
           continue;
@@ -150,7 +153,7 @@ void RegisterInspectCommand(CLI::App& app, Globals& globals, int* exit_code) {
         }
       }
       if (*type != "container") {
-        absl::StatusOr<ig::Image> image = gateway.GetImage(name);
+        absl::StatusOr<ig::Image> image = gateway.InspectImage(name);
         if (image.ok()) {
           absl::StatusOr<json> image_json = ImageJson(*image);
           if (image_json.ok()) {

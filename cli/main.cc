@@ -65,7 +65,9 @@ int main(int argc, char** argv) {
   strata::cli::RegisterVersionCommand(app, globals, &exit_code);
   strata::cli::RegisterStatusCommand(app, globals, &exit_code);
   strata::cli::RegisterImageCommands(app, globals, &exit_code);
+  strata::cli::RegisterHistoryCommand(app, globals, &exit_code);
   strata::cli::RegisterContainerCommands(app, globals, &exit_code);
+  strata::cli::RegisterLifecycleCommands(app, globals, &exit_code);
   strata::cli::RegisterTransferCommands(app, globals, &exit_code);
   strata::cli::RegisterInspectCommand(app, globals, &exit_code);
 

@@ -14,7 +14,6 @@
 #include "absl/synchronization/mutex.h"
 #include "cli/terminal.h"
 #include "lib/base/fs.h"
-#include "lib/rpc/status.h"
 
 namespace strata::cli {
 namespace {
@@ -68,15 +67,7 @@ void StartSignalHandling() {
   }).detach();
 }
 
-template <typename Request>
-absl::StatusOr<int> RunSession(grpc::ClientContext* context,
-                               grpc::ClientReaderWriter<Request, runtime::v1::ProcessOutput>* stream,
-                               const SessionOptions& options) {
-  absl::Mutex write_mu;
-  auto send = [&](const Request& request) {
-    absl::MutexLock lock(&write_mu);
-    return stream->Write(request);
-  };
+absl::StatusOr<int> RunSession(gateway::ProcessSession* session, const SessionOptions& options) {
   std::optional<RawMode> raw;
   if (options.tty && options.stdin) raw.emplace(STDIN_FILENO);
 
@@ -85,13 +76,10 @@ absl::StatusOr<int> RunSession(grpc::ClientContext* context,
   UniqueFd wake_read(wake[0]), wake_write(wake[1]);
 
   const int terminal = IsTerminal(STDIN_FILENO) ? STDIN_FILENO : STDOUT_FILENO;
-  auto send_size = [&, terminal] {
+  auto send_size = [session, terminal] {
     WindowSize size = TerminalSize(terminal);
     if (size.rows == 0) return;
-    Request request;
-    request.mutable_resize()->set_rows(size.rows);
-    request.mutable_resize()->set_cols(size.cols);
-    send(request);
+    (void)session->Resize(size.rows, size.cols);
   };
   if (options.tty) send_size();
   ScopedSignalHandler handler([&](int signal) {
@@ -120,58 +108,46 @@ absl::StatusOr<int> RunSession(grpc::ClientContext* context,
         if (fds[1].revents) break;
         ssize_t n = ::read(STDIN_FILENO, buffer, sizeof(buffer));
         if (n < 0 && errno == EINTR) continue;
-        Request request;
         if (n <= 0) {
-          request.set_close_stdin(true);
-          send(request);
+          (void)session->CloseStdin();
           break;
         }
-        request.set_stdin(std::string(buffer, static_cast<size_t>(n)));
-        if (!send(request)) break;
+        if (!session->SendStdin(absl::string_view(buffer, static_cast<size_t>(n))).ok()) break;
       }
     });
   }
 
   std::optional<int> exit_code;
   bool output_closed = false;
-  runtime::v1::ProcessOutput output;
-  while (stream->Read(&output)) {
-    if (output.has_exit()) {
-      exit_code = output.exit().exit_code();
+  absl::Status ended;
+  for (;;) {
+    absl::StatusOr<std::optional<runtime::v1::ProcessOutput>> output = session->Next();
+    if (!output.ok()) {
+      ended = output.status();
       break;
     }
-    const std::string& data = output.has_stdout() ? output.stdout() : output.stderr();
-    if (!WriteAll(output.has_stdout() ? STDOUT_FILENO : STDERR_FILENO, data).ok()) {
+    if (!output->has_value()) break;
+    const runtime::v1::ProcessOutput& message = **output;
+    if (message.has_exit()) {
+      exit_code = message.exit().exit_code();
+      break;
+    }
+    const std::string& data = message.has_stdout() ? message.stdout() : message.stderr();
+    if (!WriteAll(message.has_stdout() ? STDOUT_FILENO : STDERR_FILENO, data).ok()) {
       // Our reader went away (`strata run ... | head`): stop instead of reading forever.
       output_closed = true;
-      context->TryCancel();
+      session->Cancel();
       break;
     }
   }
 
   (void)WriteAll(wake_write.get(), "x");
   if (input.joinable()) input.join();
-  {
-    absl::MutexLock lock(&write_mu);
-    stream->WritesDone();
-  }
-  while (stream->Read(&output)) {
-  }
-  grpc::Status status = stream->Finish();
   raw.reset();
   if (exit_code) return *exit_code;
   if (output_closed) return kExitOutputClosed;
-  if (!status.ok()) return rpc::FromGrpc(status);
+  if (!ended.ok()) return ended;
   return absl::UnavailableError("the process stream ended without an exit status");
 }
-
-template absl::StatusOr<int> RunSession<runtime::v1::AttachRequest>(
-    grpc::ClientContext*,
-    grpc::ClientReaderWriter<runtime::v1::AttachRequest, runtime::v1::ProcessOutput>*,
-    const SessionOptions&);
-template absl::StatusOr<int> RunSession<runtime::v1::ExecRequest>(
-    grpc::ClientContext*,
-    grpc::ClientReaderWriter<runtime::v1::ExecRequest, runtime::v1::ProcessOutput>*,
-    const SessionOptions&);
 
 }  // namespace strata::cli

@@ -9,9 +9,7 @@
 #include <functional>
 
 #include "absl/status/statusor.h"
-#include "grpcpp/client_context.h"
-#include "grpcpp/support/sync_stream.h"
-#include "strata/runtime/v1/runtime.grpc.pb.h"
+#include "cli/core/process_session.h"
 
 namespace strata::cli {
 
@@ -32,13 +30,10 @@ struct SessionOptions {
 // would have (restoring the terminal first).
 void StartSignalHandling();
 
-// Runs the session until the process exits; returns its exit code, or kExitOutputClosed when
-// strata's stdout went away (the call is then cancelled).
-// Errors: the call's status when it ends without an exit status.
-template <typename Request>
-absl::StatusOr<int> RunSession(grpc::ClientContext* context,
-                               grpc::ClientReaderWriter<Request, runtime::v1::ProcessOutput>* stream,
-                               const SessionOptions& options);
+// Relays the session until the process exits; returns its exit code, or kExitOutputClosed
+// when strata's stdout went away (the session is then cancelled).
+// Errors: the session's when it ends without an exit status.
+absl::StatusOr<int> RunSession(gateway::ProcessSession* session, const SessionOptions& options);
 
 }  // namespace strata::cli
 

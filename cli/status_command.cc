@@ -22,6 +22,7 @@ void RegisterStatusCommand(CLI::App& app, Globals& globals, int* exit_code) {
         {"layerstore", "strata.layerstore.v1.LayerStore", globals.layerstore},
         {"imagegraph", "strata.imagegraph.v1.ImageGraph", globals.imagegraph},
         {"runtime", "strata.runtime.v1.Runtime", globals.runtime},
+        {"gateway", "strata.gateway.v1.Gateway", globals.gateway},
     };
     std::printf("%-12s %-28s %s\n", "SERVICE", "ADDRESS", "STATUS");
     bool all_serving = true;

@@ -13,4 +13,18 @@ int Fail(const std::string& message, int code) {
   return code;
 }
 
+int ForEachContainer(const std::vector<std::string>& containers,
+                     const std::function<absl::Status(const std::string&)>& call) {
+  int code = 0;
+  for (const std::string& container : containers) {
+    absl::Status status = call(container);
+    if (status.ok()) {
+      std::printf("%s\n", container.c_str());
+    } else {
+      code = Fail(status);
+    }
+  }
+  return code;
+}
+
 }  // namespace strata::cli

@@ -1,11 +1,14 @@
 #ifndef STRATA_CLI_UTIL_H_
 #define STRATA_CLI_UTIL_H_
 
-// Small things every command does.
+// Small things every command does: report an error the way docker does, and its exit codes.
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "lib/base/errors.h"
 
 namespace strata::cli {
 
@@ -19,6 +22,20 @@ inline constexpr int kExitNotFound = 127;
 int Fail(const absl::Status& status, int code = 1);
 int Fail(const std::string& message, int code = 1);
 
+// Runs call for each container of a command line (stop, kill, rm, ...): prints the name as
+// given on success, the error otherwise; the exit code is 1 when any failed.
+int ForEachContainer(const std::vector<std::string>& containers,
+                     const std::function<absl::Status(const std::string&)>& call);
+
 }  // namespace strata::cli
+
+// Like ASSIGN_OR_RETURN, in a command: on error, prints it and returns Fail's exit code (1,
+// or the code given as a third argument).
+#define ASSIGN_OR_FAIL(lhs, expr, ...) \
+  ASSIGN_OR_FAIL_IMPL_(STRATA_CONCAT_(strata_or_fail_, __LINE__), lhs, expr, ##__VA_ARGS__)
+#define ASSIGN_OR_FAIL_IMPL_(statusor, lhs, expr, ...)                            \
+  auto statusor = (expr);                                                         \
+  if (!statusor.ok()) return ::strata::cli::Fail(statusor.status(), ##__VA_ARGS__); \
+  lhs = std::move(statusor).value()
 
 #endif  // STRATA_CLI_UTIL_H_

@@ -47,8 +47,8 @@ int main(int argc, char** argv) {
     create.set_image_id(found.image().id());
     create.set_image_ref(image);
     for (const auto& layer : found.image().layers()) *create.add_layers() = layer;
-    create.add_cmd("echo");
-    create.add_cmd("hi");
+    create.mutable_options()->add_cmd("echo");
+    create.mutable_options()->add_cmd("hi");
     const absl::Time start = absl::Now();
     rt::CreateContainerResponse created;
     grpc::ClientContext c1;

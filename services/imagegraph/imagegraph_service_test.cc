@@ -777,7 +777,8 @@ TEST_F(ImageGraphTest, DeleteImageFollowsDockerRmi) {
   for (bool force : {false, true}) {
     grpc::Status status = Delete(mid_id, force, false, &response);
     EXPECT_CODE(status, FAILED_PRECONDITION);
-    EXPECT_THAT(status.error_message(), HasSubstr("image has dependent child images"));
+    EXPECT_THAT(status.error_message(),
+                HasSubstr("(cannot be forced) - image has dependent child images"));
     EXPECT_THAT(status.error_message(), HasSubstr(Short(top_id)));
   }
   // By tag, with children: the tag goes, the image stays (now an intermediate image).
@@ -791,7 +792,7 @@ TEST_F(ImageGraphTest, DeleteImageFollowsDockerRmi) {
   ASSERT_TRUE(TagImage(top_id, "other:1", &tagged).ok());
   grpc::Status several = Delete(Short(top_id), false, false, &response);
   EXPECT_CODE(several, FAILED_PRECONDITION);
-  EXPECT_THAT(several.error_message(), HasSubstr("referenced by 2 tags (app:2, other:1)"));
+  EXPECT_THAT(several.error_message(), HasSubstr("(must be forced) - image is referenced in multiple repositories (app:2, other:1)"));
   ASSERT_TRUE(Delete(Short(top_id), true, false, &response).ok());
   EXPECT_THAT(response.untagged(), ElementsAre("app:2", "other:1"));
   // top, then the untagged parents left without children.
@@ -871,11 +872,17 @@ TEST_F(ImageGraphTest, HeldImagesAreNeverDeleted) {
 
   // Without force: refused by tag and by id, and nothing changes (the tag stays).
   pb::DeleteImageResponse response;
-  for (const std::string& ref : {std::string("app:1"), top_id}) {
-    grpc::Status status = Delete(ref, false, false, &response);
-    EXPECT_CODE(status, FAILED_PRECONDITION);
-    EXPECT_THAT(status.error_message(), HasSubstr("held by aaaaaaaaaaaa"));
-  }
+  grpc::Status by_tag = Delete("app:1", false, false, &response);
+  EXPECT_CODE(by_tag, FAILED_PRECONDITION);
+  EXPECT_EQ(by_tag.error_message(),
+            absl::StrCat("conflict: unable to remove repository reference \"app:1\" (must force)"
+                         " - container aaaaaaaaaaaa is using its referenced image ",
+                         Short(top_id)));
+  grpc::Status by_id = Delete(top_id, false, false, &response);
+  EXPECT_CODE(by_id, FAILED_PRECONDITION);
+  EXPECT_EQ(by_id.error_message(),
+            absl::StrCat("conflict: unable to delete ", Short(top_id),
+                         " (must be forced) - image is being used by container aaaaaaaaaaaa"));
   pb::Image image;
   ASSERT_TRUE(Get("app:1", &image).ok());
   // With force: the tags go, the image stays and says who kept it.

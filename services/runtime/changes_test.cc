@@ -120,7 +120,7 @@ class ChangesTest : public ::testing::Test {
 
   RuntimeFixture fixture_;
   strata::testing::TempDir dir_{"changes"};
-  std::vector<ImageLayer> image_;
+  std::vector<oci::LayerDescriptor> image_;
 };
 
 TEST_F(ChangesTest, EveryKindOfChangeIsListedCommittedAndReproduced) {
@@ -183,7 +183,7 @@ TEST_F(ChangesTest, EveryKindOfChangeIsListedCommittedAndReproduced) {
             "sym -> /data/keep");
 
   // A container from the committed image sees exactly the original's files.
-  std::vector<ImageLayer> committed = image_;
+  std::vector<oci::LayerDescriptor> committed = image_;
   committed.push_back(commit->layer);
   auto copy = fixture_.CreateContainer(committed, {"true"}, "copy");
   ASSERT_TRUE(copy.ok()) << copy.status();
@@ -213,7 +213,7 @@ TEST_F(ChangesTest, AFileChangedInALowerLayerIsCopiedUpWhole) {
   auto commit = fixture_.runtime().Commit("appender", {});
   ASSERT_TRUE(commit.ok());
   EXPECT_GT(commit->layer.uncompressed_size, static_cast<int64_t>(big.size()));
-  std::vector<ImageLayer> committed = image_;
+  std::vector<oci::LayerDescriptor> committed = image_;
   committed.push_back(commit->layer);
   auto result = fixture_.Run(committed, {"sh", "-c", "wc -c < /big; tail -c 6 /big"});
   ASSERT_TRUE(result.ok());
@@ -228,7 +228,7 @@ TEST_F(ChangesTest, GzipAndUncompressedCommitsToo) {
     auto commit = fixture_.runtime().Commit("small", {.compression = compression});
     ASSERT_TRUE(commit.ok()) << commit.status();
     EXPECT_EQ(commit->layer.media_type, media_type);
-    std::vector<ImageLayer> committed = image_;
+    std::vector<oci::LayerDescriptor> committed = image_;
     committed.push_back(commit->layer);
     auto result = fixture_.Run(committed, {"cat", "/x"});
     ASSERT_TRUE(result.ok());
@@ -251,7 +251,7 @@ TEST_F(ChangesTest, CommitOfARunningContainerThatKeepsWriting) {
   EXPECT_EQ(runtime.Inspect("writer")->state, ContainerState::kRunning) << "resumed after";
   // Paused for the commit, the layer is one moment of the loop: the counter file is the last
   // line of the log, or one ahead of it.
-  std::vector<ImageLayer> committed = image_;
+  std::vector<oci::LayerDescriptor> committed = image_;
   committed.push_back(commit->layer);
   auto result = fixture_.Run(
       committed, {"sh", "-c",

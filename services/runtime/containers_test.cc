@@ -198,7 +198,7 @@ TEST(ContainersTest, LayersWithWhiteoutsGiveTheMergedView) {
 TEST(ContainersTest, OneHundredThirtyLayersMount) {
   RuntimeFixture fixture;
   strata::testing::TempDir dir("many");
-  std::vector<ImageLayer> layers = {fixture.BusyboxLayer()};
+  std::vector<oci::LayerDescriptor> layers = {fixture.BusyboxLayer()};
   for (int i = 0; i < 130; ++i) {
     const std::string layer_dir = dir.Join(absl::StrCat("l", i));
     MakeDirOrDie(layer_dir + "/layers");
@@ -225,7 +225,7 @@ TEST(ContainersTest, ConcurrentCreatesUnpackEachLayerOnce) {
   WriteFileOrDie(dir.Join("extra/file"), std::string(1 << 20, 'x'));
   auto extra = fixture.PushLayer(dir.Join("extra"));
   ASSERT_TRUE(extra.ok());
-  const std::vector<ImageLayer> layers = {fixture.BusyboxLayer(), *extra};
+  const std::vector<oci::LayerDescriptor> layers = {fixture.BusyboxLayer(), *extra};
   std::vector<std::thread> threads;
   std::vector<absl::Status> results(6);
   for (int i = 0; i < 6; ++i) {
@@ -247,7 +247,7 @@ TEST(ContainersTest, ConcurrentCreatesUnpackEachLayerOnce) {
 
 TEST(ContainersTest, RestartOfTheServiceKeepsEveryState) {
   RuntimeFixture fixture;
-  const std::vector<ImageLayer> base = {fixture.BusyboxLayer()};
+  const std::vector<oci::LayerDescriptor> base = {fixture.BusyboxLayer()};
   ASSERT_TRUE(fixture.CreateContainer(base, {"true"}, "created").ok());
   ASSERT_TRUE(fixture.CreateContainer(base, {"sleep", "1000"}, "running").ok());
   ASSERT_TRUE(fixture.runtime().Start("running").ok());
@@ -300,7 +300,7 @@ TEST(ContainersTest, RestartOfTheServiceKeepsEveryState) {
 TEST(ContainersTest, BadInputIsAClearErrorAndChangesNothing) {
   RuntimeFixture fixture;
   Runtime& runtime = fixture.runtime();
-  ImageLayer missing = fixture.BusyboxLayer();
+  oci::LayerDescriptor missing = fixture.BusyboxLayer();
   missing.digest = Digest::Of("not stored");
   auto unknown_layer = fixture.CreateContainer({missing}, {"true"}, "first");
   EXPECT_EQ(unknown_layer.status().code(), absl::StatusCode::kNotFound) << unknown_layer.status();

@@ -45,9 +45,9 @@ Stack* BadInputTest::stack_ = nullptr;
 TEST_F(BadInputTest, UnknownImageAndContainer) {
   ExpectError({"run", "no-such-image"}, 125, "no-such-image");
   ExpectError({"history", "nope:1"}, 1, "nope:1");
-  ExpectError({"diff", "no-such-container"}, 1, "no such container");
-  ExpectError({"rm", "no-such-container"}, 1, "no such container");
-  ExpectError({"commit", "no-such-container", "x:1"}, 1, "no such container");
+  ExpectError({"diff", "no-such-container"}, 1, "No such container: no-such-container");
+  ExpectError({"rm", "no-such-container"}, 1, "No such container: no-such-container");
+  ExpectError({"commit", "no-such-container", "x:1"}, 1, "No such container: no-such-container");
 }
 
 TEST_F(BadInputTest, BadReferenceNames) {
@@ -98,7 +98,7 @@ TEST_F(BadInputTest, BadChangesAndFlags) {
   ExpectError({"commit", "c1", "Bad:Tag"}, 1, "lowercase");
   ExpectError({"run", "--bogus", "base"}, 125, "unknown flag: --bogus");
   ExpectError({"create", "--name", "c1", "base", "true"}, 125, "already in use");
-  ExpectError({"rmi", "base"}, 1, "c1");
+  ExpectError({"rmi", "base"}, 1, "(must force) - container ");
   EXPECT_EQ(stack_->Strata({"rm", "c1"}).exit_code, 0);
 }
 

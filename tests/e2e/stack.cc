@@ -38,6 +38,11 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(int max_layers) {
            "--layerstore=" + stack->layerstore_->address(),
            "--monitor=" + RunfilePath("services/runtime/monitor/strata-runtime-monitor"),
            absl::StrCat("--max-layers=", max_layers)}));
+  ASSIGN_OR_RETURN(stack->gateway_,
+                   ServiceProcess::Start(RunfilePath("cli/service/strata-gateway"),
+                                         {"--layerstore=" + stack->layerstore_->address(),
+                                          "--imagegraph=" + stack->imagegraph_->address(),
+                                          "--runtime=" + stack->runtime_->address()}));
   return stack;
 }
 
@@ -47,6 +52,7 @@ Stack::~Stack() {
   for (absl::string_view id : absl::StrSplit(listing.output, '\n', absl::SkipEmpty())) {
     Strata({"rm", "-f", std::string(id)});
   }
+  gateway_.reset();
   runtime_.reset();
   imagegraph_.reset();
   layerstore_.reset();
@@ -56,7 +62,8 @@ Stack::~Stack() {
 
 std::vector<std::string> Stack::Env() const {
   return {"STRATA_LAYERSTORE=" + layerstore_->address(),
-          "STRATA_IMAGEGRAPH=" + imagegraph_->address(), "STRATA_RUNTIME=" + runtime_->address()};
+          "STRATA_IMAGEGRAPH=" + imagegraph_->address(), "STRATA_RUNTIME=" + runtime_->address(),
+          "STRATA_GATEWAY=" + gateway_->address()};
 }
 
 std::string Stack::StrataBinary() const { return RunfilePath("cli/strata"); }

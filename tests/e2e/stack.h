@@ -2,8 +2,8 @@
 #define STRATA_TESTS_E2E_STACK_H_
 
 // The whole Strata stack for an end-to-end test: a private PostgreSQL, the three service
-// binaries on ports of their own, and the strata CLI pointed at them through its environment
-// variables, exactly as a user's shell would be.
+// binaries and the gateway on ports of their own, and the strata CLI pointed at them through
+// its environment variables, exactly as a user's shell would be.
 
 #include <memory>
 #include <string>
@@ -29,6 +29,9 @@ class Stack {
   std::vector<std::string> Env() const;
   std::string StrataBinary() const;
   const std::string& dir() const { return dir_.path(); }
+  const std::string& gateway_address() const { return gateway_->address(); }
+  const std::string& imagegraph_address() const { return imagegraph_->address(); }
+  const std::string& layerstore_address() const { return layerstore_->address(); }
 
   // A busybox root file system tarball (Debian's busybox-static), compressed with one of
   // "none", "gzip", "bzip2", "xz", "zstd". Its /etc holds keep, del and passwd.
@@ -43,6 +46,7 @@ class Stack {
   std::unique_ptr<strata::testing::ServiceProcess> layerstore_;
   std::unique_ptr<strata::testing::ServiceProcess> imagegraph_;
   std::unique_ptr<strata::testing::ServiceProcess> runtime_;
+  std::unique_ptr<strata::testing::ServiceProcess> gateway_;
 };
 
 }  // namespace strata::e2e

@@ -135,10 +135,13 @@ TEST_F(WorkflowTest, RunDiffCommitHistoryTagBranchRevert) {
 
   // rmi: a tag goes, then the image once nothing uses it.
   Ok(*stack_, {"rmi", "app:stable"});
-  Ok(*stack_, {"create", "--name", "user", "app:branch", "true"});
+  const std::string user_id = Lines(Ok(*stack_, {"create", "--name", "user", "app:branch", "true"}))[0];
   CommandResult in_use = stack_->Strata({"rmi", "app:branch"});
   EXPECT_NE(in_use.exit_code, 0) << "a container uses app:branch";
-  EXPECT_TRUE(absl::StrContains(in_use.error_output, "user")) << in_use.error_output;
+  EXPECT_TRUE(absl::StrContains(in_use.error_output,
+                                absl::StrCat("(must force) - container ", user_id.substr(0, 12),
+                                             " is using its referenced image")))
+      << in_use.error_output;
   CommandResult with_children = stack_->Strata({"rmi", base_id_});
   EXPECT_NE(with_children.exit_code, 0) << "base has child images";
   Ok(*stack_, {"rm", "user"});

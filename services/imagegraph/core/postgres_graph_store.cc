@@ -96,13 +96,24 @@ std::vector<std::string> Holders(pqxx::transaction_base& tx, const std::string& 
   return holders;
 }
 
-// DeleteImage's refusal of a held image: names up to three holders.
-absl::Status HeldError(const std::string& what, const std::vector<std::string>& holders) {
-  std::vector<std::string> named;
-  for (size_t i = 0; i < holders.size() && i < 3; ++i) named.push_back(ShortId(holders[i]));
-  return absl::FailedPreconditionError(absl::StrCat(
-      what, ": image is held by ", absl::StrJoin(named, ", "), holders.size() > 3 ? ", ..." : "",
-      " (containers using it); remove them first, or force to remove its tags only"));
+// DeleteImage's refusal of a held image, in docker's words (the gateway says "running" or
+// "stopped", which only the runtime knows). `reference` is the tag named, if any.
+absl::Status HeldError(const std::string& id, const std::string& reference,
+                       const std::vector<std::string>& holders) {
+  const std::string holder = ShortId(holders.front());
+  const std::string more = holders.size() > 1 ? absl::StrCat(" (and ", holders.size() - 1,
+                                                             " more)")
+                                              : "";
+  if (!reference.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "conflict: unable to remove repository reference \"", reference,
+        "\" (must force) - container ", holder, more, " is using its referenced image ",
+        ShortId(id)));
+  }
+  return absl::FailedPreconditionError(absl::StrCat("conflict: unable to delete ", ShortId(id),
+                                                    " (must be forced) - image is being used by "
+                                                    "container ",
+                                                    holder, more));
 }
 
 // Rough wire size of an image in a response.
@@ -420,22 +431,24 @@ absl::StatusOr<DeleteImageResult> PostgresGraphStore::DeleteImage(
         return absl::AbortedError(absl::StrCat("tag ", reference, " moved meanwhile"));
       }
       result.untagged.push_back(reference);
-      if (HasTags(tx, id) || !Children(tx, id, 1).empty()) return absl::OkStatus();
-      // The image would go with its last tag: not while something holds it.
+      if (HasTags(tx, id)) return absl::OkStatus();
+      // Its last tag: an image something holds would be left dangling under it, so only
+      // when forced (docker's rule, children or not).
       std::vector<std::string> holders = Holders(tx, id);
       if (!holders.empty()) {
-        if (!options.force) return HeldError(what, holders);
+        if (!options.force) return HeldError(id, reference, holders);
         result.held_by = std::move(holders);
         return absl::OkStatus();
       }
+      if (!Children(tx, id, 1).empty()) return absl::OkStatus();
     } else {
       // By id: never with child images; with several tags only when forced.
       std::vector<std::string> children = Children(tx, id, 4);
       if (!children.empty()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(what, ": image has dependent child images (",
-                         absl::StrJoin(children, ", "), children.size() > 3 ? ", ..." : "",
-                         "); delete them first"));
+        return absl::FailedPreconditionError(absl::StrCat(
+            "conflict: unable to delete ", ShortId(id),
+            " (cannot be forced) - image has dependent child images (",
+            absl::StrJoin(children, ", "), children.size() > 3 ? ", ..." : "", ")"));
       }
       std::vector<std::string> tags;
       for (const pqxx::row& row : tx.exec_prepared("image_tags", id)) {
@@ -443,12 +456,13 @@ absl::StatusOr<DeleteImageResult> PostgresGraphStore::DeleteImage(
       }
       std::sort(tags.begin(), tags.end());
       if (tags.size() > 1 && !options.force) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(what, ": image is referenced by ", tags.size(), " tags (",
-                         absl::StrJoin(tags, ", "), "); remove them by name, or force"));
+        return absl::FailedPreconditionError(absl::StrCat(
+            "conflict: unable to delete ", ShortId(id),
+            " (must be forced) - image is referenced in multiple repositories (",
+            absl::StrJoin(tags, ", "), ")"));
       }
       std::vector<std::string> holders = Holders(tx, id);
-      if (!holders.empty() && !options.force) return HeldError(what, holders);
+      if (!holders.empty() && !options.force) return HeldError(id, "", holders);
       tx.exec_prepared("image_untag_all", id);
       result.untagged = std::move(tags);
       if (!holders.empty()) {

@@ -59,8 +59,8 @@ std::string RecordToJson(const ContainerRecord& record) {
       {"image_ref", record.image_ref},
       {"layers", layers},
       {"spec",
-       {{"entrypoint", record.spec.entrypoint},
-        {"cmd", record.spec.cmd},
+       {{"entrypoint", record.spec.entrypoint ? json(*record.spec.entrypoint) : json(nullptr)},
+        {"cmd", record.spec.cmd ? json(*record.spec.cmd) : json(nullptr)},
         {"env", record.spec.env},
         {"working_dir", record.spec.working_dir},
         {"user", record.spec.user},
@@ -109,8 +109,13 @@ absl::StatusOr<ContainerRecord> RecordFromJson(const std::string& text) {
       record.layers.push_back(std::move(ref));
     }
     const json& spec = document.at("spec");
-    record.spec.entrypoint = spec.value("entrypoint", std::vector<std::string>{});
-    record.spec.cmd = spec.value("cmd", std::vector<std::string>{});
+    // Absent or null: the list was absent; old records always wrote a list.
+    if (spec.contains("entrypoint") && !spec["entrypoint"].is_null()) {
+      record.spec.entrypoint = spec["entrypoint"].get<std::vector<std::string>>();
+    }
+    if (spec.contains("cmd") && !spec["cmd"].is_null()) {
+      record.spec.cmd = spec["cmd"].get<std::vector<std::string>>();
+    }
     record.spec.env = spec.value("env", std::vector<std::string>{});
     record.spec.working_dir = spec.value("working_dir", "");
     record.spec.user = spec.value("user", "");

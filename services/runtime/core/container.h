@@ -39,7 +39,7 @@ struct ContainerRecord {
   // Bottom first.
   std::vector<LayerRef> layers;
   // The merged configuration and the command line it gives.
-  RunSpec spec;
+  oci::RunConfig spec;
   std::vector<std::string> args;
   bool tty = false;
   bool open_stdin = false;

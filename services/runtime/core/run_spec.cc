@@ -30,11 +30,11 @@ std::optional<std::string> GetEnv(const std::vector<std::string>& env, const std
   return std::nullopt;
 }
 
-absl::StatusOr<RunSpec> MergeRunSpec(const RunSpec& image, const RunOverrides& overrides) {
-  RunSpec merged = image;
+absl::StatusOr<oci::RunConfig> MergeRunSpec(const oci::RunConfig& image, const RunOverrides& overrides) {
+  oci::RunConfig merged = image;
   if (overrides.entrypoint) {
     merged.entrypoint = *overrides.entrypoint;
-    merged.cmd.clear();
+    merged.cmd.reset();
   }
   if (!overrides.cmd.empty()) merged.cmd = overrides.cmd;
   for (const std::string& entry : overrides.env) {
@@ -55,9 +55,9 @@ absl::StatusOr<RunSpec> MergeRunSpec(const RunSpec& image, const RunOverrides& o
   return merged;
 }
 
-absl::StatusOr<std::vector<std::string>> CommandLine(const RunSpec& spec) {
-  std::vector<std::string> args = spec.entrypoint;
-  args.insert(args.end(), spec.cmd.begin(), spec.cmd.end());
+absl::StatusOr<std::vector<std::string>> CommandLine(const oci::RunConfig& spec) {
+  std::vector<std::string> args = spec.entrypoint.value_or(std::vector<std::string>());
+  if (spec.cmd) args.insert(args.end(), spec.cmd->begin(), spec.cmd->end());
   if (args.empty()) {
     return absl::InvalidArgumentError(
         "no command specified: the image has neither Entrypoint nor Cmd; give a command");

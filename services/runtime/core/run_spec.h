@@ -1,8 +1,8 @@
 #ifndef STRATA_SERVICES_RUNTIME_CORE_RUN_SPEC_H_
 #define STRATA_SERVICES_RUNTIME_CORE_RUN_SPEC_H_
 
-// How a container's main process runs: the image's configuration merged with what the user
-// asked for, by docker's rules.
+// How a container's main process runs: the image's run configuration (oci::RunConfig)
+// merged with what the user asked for, by docker's rules.
 
 #include <map>
 #include <optional>
@@ -10,19 +10,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/oci/image_config.h"
 
 namespace strata::runtime {
-
-struct RunSpec {
-  std::vector<std::string> entrypoint;
-  std::vector<std::string> cmd;
-  // "KEY=value".
-  std::vector<std::string> env;
-  std::string working_dir;
-  std::string user;
-  std::string stop_signal;
-  std::map<std::string, std::string> labels;
-};
 
 struct RunOverrides {
   // Present: replaces the image's entrypoint and drops the image's cmd (docker's
@@ -40,11 +30,11 @@ struct RunOverrides {
 
 // The image's spec with the overrides applied.
 // Errors: INVALID_ARGUMENT for an env entry without a key.
-absl::StatusOr<RunSpec> MergeRunSpec(const RunSpec& image, const RunOverrides& overrides);
+absl::StatusOr<oci::RunConfig> MergeRunSpec(const oci::RunConfig& image, const RunOverrides& overrides);
 
 // The command line: entrypoint followed by cmd.
 // Errors: INVALID_ARGUMENT when both are empty ("no command specified").
-absl::StatusOr<std::vector<std::string>> CommandLine(const RunSpec& spec);
+absl::StatusOr<std::vector<std::string>> CommandLine(const oci::RunConfig& spec);
 
 // Sets KEY in an env list, replacing an existing KEY=...
 void SetEnv(std::vector<std::string>& env, const std::string& key, const std::string& value);

@@ -7,8 +7,8 @@ namespace {
 
 using Strings = std::vector<std::string>;
 
-RunSpec Image() {
-  RunSpec image;
+oci::RunConfig Image() {
+  oci::RunConfig image;
   image.entrypoint = {"/entry"};
   image.cmd = {"default", "args"};
   image.env = {"PATH=/bin", "A=1"};
@@ -58,7 +58,7 @@ TEST(RunSpecTest, EnvAddsAndReplacesByKey) {
 }
 
 TEST(RunSpecTest, NoCommandIsAnError) {
-  EXPECT_EQ(CommandLine(RunSpec{}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CommandLine(oci::RunConfig{}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

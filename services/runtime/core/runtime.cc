@@ -19,6 +19,7 @@
 #include "lib/base/errors.h"
 #include "lib/base/fs.h"
 #include "lib/base/log.h"
+#include "lib/base/random.h"
 #include "lib/base/subprocess.h"
 #include "lib/layer/safe_fs.h"
 #include "lib/oci/chain_id.h"
@@ -43,14 +44,6 @@ bool ValidName(const std::string& name) {
   return std::all_of(name.begin(), name.end(), [](char c) {
     return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-';
   });
-}
-
-std::string RandomHex(size_t length) {
-  thread_local std::mt19937_64 generator(std::random_device{}());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < length; ++i) out.push_back(kHex[generator() % 16]);
-  return out;
 }
 
 std::string HostResolvConf() {
@@ -274,7 +267,11 @@ absl::StatusOr<ContainerRecord> Runtime::Create(const CreateSpec& spec) {
   ContainerRecord record;
   ASSIGN_OR_RETURN(record.spec, MergeRunSpec(spec.image_spec, spec.overrides));
   ASSIGN_OR_RETURN(record.args, CommandLine(record.spec));
-  record.id = RandomHex(64);
+  if (!spec.id.empty() && (spec.id.size() != 64 || !IsLowerHex(spec.id))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid container id \"", spec.id, "\": 64 lowercase hex digits expected"));
+  }
+  record.id = spec.id.empty() ? RandomHex(64) : spec.id;
   record.name = spec.name;
   if (record.name.empty()) {
     ASSIGN_OR_RETURN(record.name, GenerateName());
@@ -287,10 +284,10 @@ absl::StatusOr<ContainerRecord> Runtime::Create(const CreateSpec& spec) {
   record.hostname = spec.hostname.empty() ? record.id.substr(0, 12) : spec.hostname;
   record.created = absl::Now();
   std::vector<Digest> diff_ids;
-  for (const ImageLayer& layer : spec.layers) diff_ids.push_back(layer.diff_id);
+  for (const oci::LayerDescriptor& layer : spec.layers) diff_ids.push_back(layer.diff_id);
   const std::vector<Digest> chain_ids = oci::ChainIds(diff_ids);
   for (size_t i = 0; i < spec.layers.size(); ++i) {
-    const ImageLayer& layer = spec.layers[i];
+    const oci::LayerDescriptor& layer = spec.layers[i];
     record.layers.push_back({layer.digest, layer.diff_id, chain_ids[i], layer.media_type,
                              layer.size, layer.uncompressed_size});
   }
@@ -298,6 +295,12 @@ absl::StatusOr<ContainerRecord> Runtime::Create(const CreateSpec& spec) {
   // Reserve the name before the slow part, so two creates cannot both take it.
   {
     absl::MutexLock lock(&mu_);
+    if (containers_.count(record.id) > 0 ||
+        std::any_of(names_.begin(), names_.end(),
+                    [&](const auto& entry) { return entry.second == record.id; })) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("container id ", record.id, " is already in use"));
+    }
     auto taken = names_.find(record.name);
     if (taken != names_.end()) {
       return absl::AlreadyExistsError(

@@ -28,6 +28,8 @@
 #include "lib/layer/compression.h"
 #include "lib/layer/overlay_diff.h"
 #include "lib/layer/stream.h"
+#include "lib/oci/image_config.h"
+#include "lib/oci/layer_descriptor.h"
 #include "services/runtime/core/blob_store.h"
 #include "services/runtime/core/container.h"
 #include "services/runtime/core/monitor_client.h"
@@ -47,21 +49,14 @@ struct RuntimeOptions {
   int max_layers = 200;
 };
 
-// An image layer as given to Create (chain ids are computed from the diff ids).
-struct ImageLayer {
-  Digest digest;
-  Digest diff_id;
-  std::string media_type;
-  int64_t size = 0;
-  int64_t uncompressed_size = 0;
-};
-
 struct CreateSpec {
+  // 64 lowercase hex digits chosen by the caller, or empty for a random one.
+  std::string id;
   std::string name;
   std::string image_id;
   std::string image_ref;
-  std::vector<ImageLayer> layers;
-  RunSpec image_spec;
+  std::vector<oci::LayerDescriptor> layers;
+  oci::RunConfig image_spec;
   RunOverrides overrides;
   bool tty = false;
   bool open_stdin = false;
@@ -117,8 +112,8 @@ struct CommitOptions {
 };
 
 struct CommitResult {
-  ImageLayer layer;
-  RunSpec spec;
+  oci::LayerDescriptor layer;
+  oci::RunConfig spec;
   std::vector<std::string> args;
   std::string image_id;
   // The writable layer held nothing.
@@ -142,7 +137,7 @@ class Runtime {
                                                        BlobStore* blobs);
   ~Runtime();
 
-  // Errors: INVALID_ARGUMENT (bad name, no command), ALREADY_EXISTS (name in use),
+  // Errors: INVALID_ARGUMENT (bad name or id, no command), ALREADY_EXISTS (name or id in use),
   // FAILED_PRECONDITION (more layers than max_layers), and the snapshotter's errors.
   absl::StatusOr<ContainerRecord> Create(const CreateSpec& spec);
 

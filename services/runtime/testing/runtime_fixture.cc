@@ -108,7 +108,7 @@ RuntimeFixture::~RuntimeFixture() {
   (void)RemoveAll(run_dir_);
 }
 
-absl::StatusOr<ImageLayer> RuntimeFixture::PushLayer(const std::string& dir) {
+absl::StatusOr<oci::LayerDescriptor> RuntimeFixture::PushLayer(const std::string& dir) {
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid()) return ErrnoStatus(errno, "open " + dir);
   ASSIGN_OR_RETURN(std::unique_ptr<BlobUpload> upload,
@@ -116,12 +116,12 @@ absl::StatusOr<ImageLayer> RuntimeFixture::PushLayer(const std::string& dir) {
   ASSIGN_OR_RETURN(layer::LayerDigests digests,
                    layer::WriteOverlayUpperAsLayer(fd.get(), {}, upload.get()));
   RETURN_IF_ERROR(upload->Commit(digests.digest, static_cast<int64_t>(digests.size)));
-  return ImageLayer{digests.digest, digests.diff_id, "application/vnd.oci.image.layer.v1.tar+zstd",
+  return oci::LayerDescriptor{digests.digest, digests.diff_id, "application/vnd.oci.image.layer.v1.tar+zstd",
                     static_cast<int64_t>(digests.size),
                     static_cast<int64_t>(digests.uncompressed_size)};
 }
 
-ImageLayer RuntimeFixture::BusyboxLayer() {
+oci::LayerDescriptor RuntimeFixture::BusyboxLayer() {
   if (!busybox_) {
     const std::string rootfs = dir_.Join("busybox");
     MakeDirOrDie(rootfs);
@@ -134,7 +134,7 @@ ImageLayer RuntimeFixture::BusyboxLayer() {
 }
 
 absl::StatusOr<ContainerRecord> RuntimeFixture::CreateContainer(
-    const std::vector<ImageLayer>& layers, const std::vector<std::string>& args,
+    const std::vector<oci::LayerDescriptor>& layers, const std::vector<std::string>& args,
     const std::string& name, bool tty, bool stdin) {
   CreateSpec spec;
   spec.name = name;
@@ -148,7 +148,7 @@ absl::StatusOr<ContainerRecord> RuntimeFixture::CreateContainer(
   return runtime_->Create(spec);
 }
 
-absl::StatusOr<ProcessResult> RuntimeFixture::Run(const std::vector<ImageLayer>& layers,
+absl::StatusOr<ProcessResult> RuntimeFixture::Run(const std::vector<oci::LayerDescriptor>& layers,
                                                   const std::vector<std::string>& args) {
   ASSIGN_OR_RETURN(ContainerRecord record, CreateContainer(layers, args));
   ASSIGN_OR_RETURN(StartResult started, runtime_->Start(record.id));

@@ -47,19 +47,19 @@ class RuntimeFixture {
   const std::string& layerstore_address() const { return layerstore_->address(); }
 
   // Pushes a directory as a layer (zstd).
-  absl::StatusOr<ImageLayer> PushLayer(const std::string& dir);
+  absl::StatusOr<oci::LayerDescriptor> PushLayer(const std::string& dir);
 
   // The busybox base layer (pushed once per fixture).
-  ImageLayer BusyboxLayer();
+  oci::LayerDescriptor BusyboxLayer();
 
   // Creates a container from layers running args.
-  absl::StatusOr<ContainerRecord> CreateContainer(const std::vector<ImageLayer>& layers,
+  absl::StatusOr<ContainerRecord> CreateContainer(const std::vector<oci::LayerDescriptor>& layers,
                                                   const std::vector<std::string>& args,
                                                   const std::string& name = "",
                                                   bool tty = false, bool stdin = false);
 
   // Creates, starts and waits for a busybox container running args; returns its output.
-  absl::StatusOr<ProcessResult> Run(const std::vector<ImageLayer>& layers,
+  absl::StatusOr<ProcessResult> Run(const std::vector<oci::LayerDescriptor>& layers,
                                     const std::vector<std::string>& args);
 
  private:
@@ -71,7 +71,7 @@ class RuntimeFixture {
   std::unique_ptr<strata::testing::ServiceProcess> layerstore_;
   std::unique_ptr<LayerstoreBlobs> blobs_;
   std::unique_ptr<Runtime> runtime_;
-  std::optional<ImageLayer> busybox_;
+  std::optional<oci::LayerDescriptor> busybox_;
 };
 
 }  // namespace strata::runtime::testing

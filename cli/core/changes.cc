@@ -1,4 +1,4 @@
-#include "cli/changes.h"
+#include "cli/core/changes.h"
 
 #include <algorithm>
 
@@ -10,7 +10,7 @@
 #include "absl/strings/strip.h"
 #include "nlohmann/json.hpp"
 
-namespace strata::cli {
+namespace strata::gateway {
 namespace {
 
 absl::Status Invalid(const std::string& change, absl::string_view problem) {
@@ -239,4 +239,4 @@ absl::Status ApplyChanges(const std::vector<std::string>& changes, oci::RunConfi
   return absl::OkStatus();
 }
 
-}  // namespace strata::cli
+}  // namespace strata::gateway

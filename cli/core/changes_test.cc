@@ -1,8 +1,8 @@
-#include "cli/changes.h"
+#include "cli/core/changes.h"
 
 #include "gtest/gtest.h"
 
-namespace strata::cli {
+namespace strata::gateway {
 namespace {
 
 using Strings = std::vector<std::string>;
@@ -65,4 +65,4 @@ TEST(ChangesTest, RejectsWhatDockerRejects) {
 }
 
 }  // namespace
-}  // namespace strata::cli
+}  // namespace strata::gateway

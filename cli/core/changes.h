@@ -1,5 +1,5 @@
-#ifndef STRATA_CLI_CHANGES_H_
-#define STRATA_CLI_CHANGES_H_
+#ifndef STRATA_CLI_CORE_CHANGES_H_
+#define STRATA_CLI_CORE_CHANGES_H_
 
 // `-c CHANGE` for commit and import: the Dockerfile instructions docker accepts there (CMD,
 // ENTRYPOINT, ENV, LABEL, WORKDIR, USER, EXPOSE, STOPSIGNAL, VOLUME), in JSON (exec) form or
@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "lib/oci/image_config.h"
 
-namespace strata::cli {
+namespace strata::gateway {
 
 // Applies the changes in order. As in a Dockerfile, ENTRYPOINT clears the cmd unless a CMD
 // came before it in the same list.
@@ -23,6 +23,6 @@ absl::Status ApplyChanges(const std::vector<std::string>& changes, oci::RunConfi
 // escapes (what ENV and LABEL values use).
 absl::StatusOr<std::vector<std::string>> SplitWords(const std::string& text);
 
-}  // namespace strata::cli
+}  // namespace strata::gateway
 
-#endif  // STRATA_CLI_CHANGES_H_
+#endif  // STRATA_CLI_CORE_CHANGES_H_

@@ -1,0 +1,144 @@
+#ifndef STRATA_CLI_CORE_GATEWAY_H_
+#define STRATA_CLI_CORE_GATEWAY_H_
+
+// The gateway core: every Strata workflow, written once, without printing, flags or gRPC
+// serving. The `strata` CLI calls it in-process; the strata.gateway.v1 service (cli/service)
+// serves it to clients in any language. As in ml-metadata's MetadataStore, requests and
+// results are the API's own messages (strata.gateway.v1 and the runtime's and imagegraph's
+// messages it passes through), so the gRPC adapter only moves them; byte streams are
+// lib/layer ByteSource / ByteSink, process I/O a ProcessSession, progress a ProgressObserver.
+//
+//   Gateway gateway({.layerstore = "127.0.0.1:7420", .imagegraph = "127.0.0.1:7421",
+//                    .runtime = "127.0.0.1:7422"});
+//   ASSIGN_OR_RETURN(ig::Image image, gateway.Commit(commit_request, &progress));
+//
+// Error codes are those documented per RPC in protos/strata/gateway/v1/gateway.proto, with
+// messages in docker's words where scripts read them. Thread-safe: one Gateway serves any
+// number of concurrent calls.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cli/core/process_session.h"
+#include "cli/core/progress.h"
+#include "cli/core/services.h"
+#include "lib/layer/stream.h"
+#include "strata/gateway/v1/gateway.pb.h"
+
+namespace strata::gateway {
+
+namespace gw = ::strata::gateway::v1;
+
+// Set (as a payload) on Run's errors that come from starting the container's process, not
+// from making the container: callers map those to docker's exit codes 126 and 127.
+inline constexpr char kStartFailedPayload[] = "strata.dev/start-failed";
+
+// What Run started.
+struct RunResult {
+  rt::Container container;
+  // Null when detached. With remove, destroying it removes the container.
+  std::unique_ptr<ProcessSession> session;
+};
+
+class Gateway {
+ public:
+  explicit Gateway(Endpoints endpoints) : services_(std::move(endpoints)) {}
+
+  Services& services() { return services_; }
+
+  // --- Images -----------------------------------------------------------------------------
+
+  // One page of images, newest first. Errors: INVALID_ARGUMENT (repository, page token).
+  absl::StatusOr<ig::ListImagesResponse> ListImages(const ig::ListImagesRequest& request);
+  // Every page.
+  absl::StatusOr<std::vector<ig::Image>> ListAllImages(ig::ListImagesRequest request);
+
+  // Errors: INVALID_ARGUMENT (empty), NOT_FOUND ("No such image: REF"), FAILED_PRECONDITION
+  // (ambiguous prefix).
+  absl::StatusOr<ig::Image> InspectImage(const std::string& ref);
+
+  absl::StatusOr<ig::TagResponse> TagImage(const ig::TagRequest& request);
+
+  // `docker rmi` in one imagegraph transaction (see RemoveImage in gateway.proto).
+  absl::StatusOr<ig::DeleteImageResponse> RemoveImage(const ig::DeleteImageRequest& request);
+
+  absl::StatusOr<ig::HistoryResponse> History(const std::string& ref);
+
+  // A file system tarball becomes a one-layer image (see ImportImage in gateway.proto). The
+  // upload is aborted, and nothing recorded, when anything fails.
+  absl::StatusOr<ig::Image> ImportImage(const gw::ImportOptions& options,
+                                        layer::ByteSource* tarball, ProgressObserver* progress);
+
+  // A container's changes become an image (see Commit in gateway.proto).
+  absl::StatusOr<ig::Image> Commit(const gw::CommitRequest& request, ProgressObserver* progress);
+
+  // --- Containers -------------------------------------------------------------------------
+
+  // Holds the image for the container in imagegraph, then creates it on the runtime (the
+  // hold is released again when that fails).
+  absl::StatusOr<rt::Container> CreateContainer(const gw::CreateContainerRequest& request);
+  absl::StatusOr<rt::StartContainerResponse> StartContainer(
+      const rt::StartContainerRequest& request);
+  // Create, start and (unless detached) attach from the start of this run's output.
+  // Errors: INVALID_ARGUMENT (detach with remove), and those of the steps (the start's carry
+  // kStartFailedPayload); a container that was created but could not start is removed again
+  // when remove is set.
+  absl::StatusOr<RunResult> Run(const gw::RunOptions& options);
+
+  absl::StatusOr<std::unique_ptr<ProcessSession>> Attach(const rt::AttachOptions& options);
+  absl::StatusOr<std::unique_ptr<ProcessSession>> Exec(const rt::ExecOptions& options);
+  absl::StatusOr<std::unique_ptr<ProcessSession>> Logs(const rt::LogsRequest& request);
+
+  absl::StatusOr<rt::Container> StopContainer(const rt::StopRequest& request);
+  absl::Status KillContainer(const rt::KillRequest& request);
+  absl::Status PauseContainer(const std::string& container);
+  absl::Status UnpauseContainer(const std::string& container);
+  // Waits until the container is not running (up to deadline).
+  absl::StatusOr<rt::ExitStatus> WaitContainer(const std::string& container,
+                                               absl::Time deadline = absl::InfiniteFuture());
+  // Removes the container and releases its hold on its image. Returns its id.
+  absl::StatusOr<std::string> RemoveContainer(const rt::RemoveRequest& request);
+
+  absl::StatusOr<std::vector<rt::Container>> ListContainers(bool all);
+  // Errors: NOT_FOUND ("No such container: NAME"), FAILED_PRECONDITION (ambiguous prefix).
+  absl::StatusOr<rt::Container> InspectContainer(const std::string& container);
+
+  // Calls on_change for each change, sorted by path.
+  absl::Status Diff(const std::string& container,
+                    const std::function<absl::Status(const rt::Change&)>& on_change);
+
+  // The container's flattened file system as a tar, into sink (not closed).
+  absl::Status Export(const std::string& container, layer::ByteSink* sink);
+
+  // A tar of one path of the container: on_stat first, then the bytes into sink.
+  absl::Status CopyFrom(const rt::CopyFromRequest& request,
+                        const std::function<absl::Status(const rt::PathStat&)>& on_stat,
+                        layer::ByteSink* sink);
+
+  // docker cp CONTAINER:PATH DEST onto this machine's file system: SRC/. copies what the
+  // directory holds; into an existing directory SRC lands under its own name (merging); else
+  // SRC becomes DEST (atomically, beside it). An existing destination is never removed.
+  // Errors: those of CopyFrom, FAILED_PRECONDITION (a directory onto a file, a file onto a
+  // directory), and the local file system's.
+  absl::Status CopyToLocal(const rt::CopyFromRequest& request, const std::string& destination);
+
+ private:
+  // The runtime node's address, recorded with holds.
+  const std::string& node() const { return services_.endpoints().runtime; }
+  // Reports that a container no longer uses its image (best effort: a hold left behind
+  // only keeps an image until it is released).
+  void ReleaseHold(const std::string& container_id);
+  // Makes sure every container of this node holds its image: containers made before holds
+  // existed, or through the runtime's API directly, are protected too. Best effort.
+  void ReconcileHolds();
+
+  Services services_;
+};
+
+}  // namespace strata::gateway
+
+#endif  // STRATA_CLI_CORE_GATEWAY_H_

@@ -1,0 +1,34 @@
+#include "cli/core/image_writer.h"
+
+#include "absl/strings/str_cat.h"
+#include "lib/base/errors.h"
+#include "lib/reference/reference.h"
+
+namespace strata::gateway::internal {
+
+absl::StatusOr<std::string> TargetTag(const std::string& text) {
+  if (text.empty()) return std::string();
+  ASSIGN_OR_RETURN(Reference reference, ParseReference(text));
+  if (!reference.digest.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text, "\": a new image is named by repository and tag, not digest"));
+  }
+  return reference.ToString();
+}
+
+absl::StatusOr<ig::Image> WriteImage(Services& services, const oci::ImageConfig& config,
+                                     const std::vector<types::v1::LayerDescriptor>& layers,
+                                     const std::string& parent_id, const std::string& tag) {
+  ASSIGN_OR_RETURN(ig::ImageGraph::Stub * images, services.imagegraph());
+  ig::CreateImageRequest request;
+  request.set_config(config.Serialize());
+  for (const auto& layer : layers) *request.add_layers() = layer;
+  request.set_parent_id(parent_id);
+  if (!tag.empty()) request.add_tags(tag);
+  ig::CreateImageResponse response;
+  grpc::Status status = images->CreateImage(Services::Unary().get(), request, &response);
+  if (!status.ok()) return services.ImagegraphError(status);
+  return std::move(*response.mutable_image());
+}
+
+}  // namespace strata::gateway::internal

@@ -1,0 +1,370 @@
+#include "cli/service/gateway_service.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "lib/rpc/server_streams.h"
+#include "lib/rpc/status.h"
+
+namespace strata::gateway {
+namespace {
+
+using rpc::ToGrpc;
+
+// Sends the core's progress as Response{progress}: at most ten a second, plus every change of
+// action. The core may report from a thread of its own (commit's ticker): writes are
+// serialized, and the handler writes its result only once the core returned.
+template <typename Response>
+class StreamProgress : public ProgressObserver {
+ public:
+  explicit StreamProgress(grpc::internal::WriterInterface<Response>* writer) : writer_(writer) {}
+
+  void OnProgress(const v1::Progress& progress) override {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
+    if (progress.action() == last_action_ && now - last_sent_ < absl::Milliseconds(100)) return;
+    last_action_ = progress.action();
+    last_sent_ = now;
+    Response response;
+    *response.mutable_progress() = progress;
+    (void)writer_->Write(response);  // a client gone shows when the result is written
+  }
+
+ private:
+  grpc::internal::WriterInterface<Response>* writer_;
+  absl::Mutex mu_;
+  std::string last_action_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_sent_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+};
+
+// The tarball of an ImportImage call: the data of every message after the options.
+class ImportSource : public layer::ByteSource {
+ public:
+  explicit ImportSource(grpc::internal::ReaderInterface<v1::ImportImageRequest>* stream)
+      : stream_(stream) {}
+  absl::StatusOr<absl::string_view> Read() override {
+    while (stream_->Read(&request_)) {
+      if (request_.has_options()) {
+        return absl::InvalidArgumentError("ImportImage: options may only come first");
+      }
+      if (!request_.data().empty()) return absl::string_view(request_.data());
+    }
+    return absl::string_view();
+  }
+
+ private:
+  grpc::internal::ReaderInterface<v1::ImportImageRequest>* stream_;
+  v1::ImportImageRequest request_;
+};
+
+// Feeds a bidirectional call's requests (stdin, its end, resizes) to a session; a client
+// that goes away cancels it. Request is AttachRequest, ExecRequest or RunRequest.
+template <typename Request>
+std::unique_ptr<rpc::InputPump<Request>> PumpInto(
+    grpc::ServerContext* context, grpc::internal::ReaderInterface<Request>* stream,
+    ProcessSession* session) {
+  return std::make_unique<rpc::InputPump<Request>>(
+      context, stream,
+      [session](const Request& request) {
+        switch (request.msg_case()) {
+          case Request::kStdin:
+            (void)session->SendStdin(request.stdin());
+            break;
+          case Request::kCloseStdin:
+            (void)session->CloseStdin();
+            break;
+          case Request::kResize:
+            (void)session->Resize(request.resize().rows(), request.resize().cols());
+            break;
+          default:
+            break;
+        }
+      },
+      [session] { session->Cancel(); });
+}
+
+// Writes a session's output until its exit status (or its end); wrap turns a ProcessOutput
+// into the call's response message.
+template <typename Response, typename Wrap>
+absl::Status Relay(ProcessSession* session, grpc::internal::WriterInterface<Response>* writer,
+                   Wrap wrap) {
+  for (;;) {
+    ASSIGN_OR_RETURN(std::optional<rt::ProcessOutput> output, session->Next());
+    if (!output.has_value()) return absl::OkStatus();
+    const bool exited = output->has_exit();
+    if (!writer->Write(wrap(std::move(*output)))) {
+      return absl::CancelledError("the client went away");
+    }
+    if (exited) return absl::OkStatus();
+  }
+}
+
+rt::ProcessOutput Same(rt::ProcessOutput output) { return output; }
+
+// Attach and Exec: open with the first message's options, then pump and relay.
+template <typename Request, typename Open>
+grpc::Status RelayBidi(grpc::ServerContext* context,
+                       grpc::ServerReaderWriter<rt::ProcessOutput, Request>* stream,
+                       const char* rpc_name, Open open) {
+  Request first;
+  if (!stream->Read(&first) || !first.has_options()) {
+    return ToGrpc(absl::InvalidArgumentError(
+        absl::StrCat("the first message of ", rpc_name, " must carry options")));
+  }
+  absl::StatusOr<std::unique_ptr<ProcessSession>> session = open(first.options());
+  if (!session.ok()) return ToGrpc(session.status());
+  auto pump = PumpInto<Request>(context, stream, session->get());
+  absl::Status status = Relay(session->get(), stream, Same);
+  pump->Finish(context);
+  return ToGrpc(status);
+}
+
+}  // namespace
+
+grpc::Status GatewayService::ImportImage(
+    grpc::ServerContext*,
+    grpc::ServerReaderWriter<v1::ImportImageResponse, v1::ImportImageRequest>* stream) {
+  v1::ImportImageRequest first;
+  if (!stream->Read(&first) || !first.has_options()) {
+    return ToGrpc(
+        absl::InvalidArgumentError("the first message of ImportImage must carry options"));
+  }
+  ImportSource source(stream);
+  StreamProgress<v1::ImportImageResponse> progress(stream);
+  absl::StatusOr<ig::Image> image = gateway_->ImportImage(first.options(), &source, &progress);
+  if (!image.ok()) return ToGrpc(image.status());
+  v1::ImportImageResponse last;
+  *last.mutable_image() = std::move(*image);
+  stream->Write(last);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::Commit(grpc::ServerContext*, const v1::CommitRequest* request,
+                                    grpc::ServerWriter<v1::CommitResponse>* writer) {
+  StreamProgress<v1::CommitResponse> progress(writer);
+  absl::StatusOr<ig::Image> image = gateway_->Commit(*request, &progress);
+  if (!image.ok()) return ToGrpc(image.status());
+  v1::CommitResponse last;
+  *last.mutable_image() = std::move(*image);
+  writer->Write(last);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::ListImages(grpc::ServerContext*, const ig::ListImagesRequest* request,
+                                        ig::ListImagesResponse* response) {
+  absl::StatusOr<ig::ListImagesResponse> page = gateway_->ListImages(*request);
+  if (!page.ok()) return ToGrpc(page.status());
+  *response = std::move(*page);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::InspectImage(grpc::ServerContext*, const ig::GetImageRequest* request,
+                                          ig::GetImageResponse* response) {
+  absl::StatusOr<ig::Image> image = gateway_->InspectImage(request->ref());
+  if (!image.ok()) return ToGrpc(image.status());
+  *response->mutable_image() = std::move(*image);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::TagImage(grpc::ServerContext*, const ig::TagRequest* request,
+                                      ig::TagResponse* response) {
+  absl::StatusOr<ig::TagResponse> tagged = gateway_->TagImage(*request);
+  if (!tagged.ok()) return ToGrpc(tagged.status());
+  *response = std::move(*tagged);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::RemoveImage(grpc::ServerContext*,
+                                         const ig::DeleteImageRequest* request,
+                                         ig::DeleteImageResponse* response) {
+  absl::StatusOr<ig::DeleteImageResponse> removed = gateway_->RemoveImage(*request);
+  if (!removed.ok()) return ToGrpc(removed.status());
+  *response = std::move(*removed);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::History(grpc::ServerContext*, const ig::HistoryRequest* request,
+                                     ig::HistoryResponse* response) {
+  absl::StatusOr<ig::HistoryResponse> history = gateway_->History(request->ref());
+  if (!history.ok()) return ToGrpc(history.status());
+  *response = std::move(*history);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::CreateContainer(grpc::ServerContext*,
+                                             const v1::CreateContainerRequest* request,
+                                             rt::CreateContainerResponse* response) {
+  absl::StatusOr<rt::Container> container = gateway_->CreateContainer(*request);
+  if (!container.ok()) return ToGrpc(container.status());
+  *response->mutable_container() = std::move(*container);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::StartContainer(grpc::ServerContext*,
+                                            const rt::StartContainerRequest* request,
+                                            rt::StartContainerResponse* response) {
+  absl::StatusOr<rt::StartContainerResponse> started = gateway_->StartContainer(*request);
+  if (!started.ok()) return ToGrpc(started.status());
+  *response = std::move(*started);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::Run(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::RunResponse, v1::RunRequest>* stream) {
+  v1::RunRequest first;
+  if (!stream->Read(&first) || !first.has_options()) {
+    return ToGrpc(absl::InvalidArgumentError("the first message of Run must carry options"));
+  }
+  absl::StatusOr<RunResult> run = gateway_->Run(first.options());
+  if (!run.ok()) return ToGrpc(run.status());
+  v1::RunResponse started;
+  *started.mutable_container() = run->container;
+  if (!stream->Write(started)) return ToGrpc(absl::CancelledError("the client went away"));
+  if (run->session == nullptr) return grpc::Status::OK;
+  auto pump = PumpInto<v1::RunRequest>(context, stream, run->session.get());
+  absl::Status status = Relay(run->session.get(), stream, [](rt::ProcessOutput output) {
+    v1::RunResponse response;
+    *response.mutable_output() = std::move(output);
+    return response;
+  });
+  pump->Finish(context);
+  // With remove, the session's end removes the container.
+  run->session.reset();
+  return ToGrpc(status);
+}
+
+grpc::Status GatewayService::Attach(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<rt::ProcessOutput, rt::AttachRequest>* stream) {
+  return RelayBidi(context, stream, "Attach", [this](const rt::AttachOptions& options) {
+    return gateway_->Attach(options);
+  });
+}
+
+grpc::Status GatewayService::Exec(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<rt::ProcessOutput, rt::ExecRequest>* stream) {
+  return RelayBidi(context, stream, "Exec", [this](const rt::ExecOptions& options) {
+    return gateway_->Exec(options);
+  });
+}
+
+grpc::Status GatewayService::Logs(grpc::ServerContext* context, const rt::LogsRequest* request,
+                                  grpc::ServerWriter<rt::ProcessOutput>* writer) {
+  absl::StatusOr<std::unique_ptr<ProcessSession>> session = gateway_->Logs(*request);
+  if (!session.ok()) return ToGrpc(session.status());
+  ProcessSession* raw = session->get();
+  rpc::CancelWatch watch(context, [raw] { raw->Cancel(); });
+  return ToGrpc(Relay(raw, writer, Same));
+}
+
+grpc::Status GatewayService::StopContainer(grpc::ServerContext*, const rt::StopRequest* request,
+                                           rt::StopResponse* response) {
+  absl::StatusOr<rt::Container> container = gateway_->StopContainer(*request);
+  if (!container.ok()) return ToGrpc(container.status());
+  *response->mutable_container() = std::move(*container);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::KillContainer(grpc::ServerContext*, const rt::KillRequest* request,
+                                           rt::KillResponse*) {
+  return ToGrpc(gateway_->KillContainer(*request));
+}
+
+grpc::Status GatewayService::PauseContainer(grpc::ServerContext*, const rt::PauseRequest* request,
+                                            rt::PauseResponse*) {
+  return ToGrpc(gateway_->PauseContainer(request->container()));
+}
+
+grpc::Status GatewayService::UnpauseContainer(grpc::ServerContext*,
+                                              const rt::UnpauseRequest* request,
+                                              rt::UnpauseResponse*) {
+  return ToGrpc(gateway_->UnpauseContainer(request->container()));
+}
+
+grpc::Status GatewayService::WaitContainer(grpc::ServerContext* context,
+                                           const rt::WaitRequest* request,
+                                           rt::WaitResponse* response) {
+  const absl::Time deadline = context->deadline() == std::chrono::system_clock::time_point::max()
+                                  ? absl::InfiniteFuture()
+                                  : absl::FromChrono(context->deadline());
+  absl::StatusOr<rt::ExitStatus> status = gateway_->WaitContainer(request->container(), deadline);
+  if (!status.ok()) return ToGrpc(status.status());
+  *response->mutable_status() = std::move(*status);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::RemoveContainer(grpc::ServerContext*,
+                                             const rt::RemoveRequest* request,
+                                             rt::RemoveResponse* response) {
+  absl::StatusOr<std::string> id = gateway_->RemoveContainer(*request);
+  if (!id.ok()) return ToGrpc(id.status());
+  response->set_id(*id);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::ListContainers(grpc::ServerContext*, const rt::ListRequest* request,
+                                            rt::ListResponse* response) {
+  absl::StatusOr<std::vector<rt::Container>> containers = gateway_->ListContainers(request->all());
+  if (!containers.ok()) return ToGrpc(containers.status());
+  for (rt::Container& container : *containers) *response->add_containers() = std::move(container);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::InspectContainer(grpc::ServerContext*,
+                                              const rt::InspectRequest* request,
+                                              rt::InspectResponse* response) {
+  absl::StatusOr<rt::Container> container = gateway_->InspectContainer(request->container());
+  if (!container.ok()) return ToGrpc(container.status());
+  *response->mutable_container() = std::move(*container);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::Diff(grpc::ServerContext*, const rt::DiffRequest* request,
+                                  grpc::ServerWriter<rt::DiffResponse>* writer) {
+  rt::DiffResponse batch;
+  auto flush = [&]() -> absl::Status {
+    if (batch.changes_size() == 0) return absl::OkStatus();
+    if (!writer->Write(batch)) return absl::CancelledError("the client went away");
+    batch.Clear();
+    return absl::OkStatus();
+  };
+  absl::Status status = gateway_->Diff(request->container(), [&](const rt::Change& change) {
+    *batch.add_changes() = change;
+    return batch.changes_size() == 1000 ? flush() : absl::OkStatus();
+  });
+  if (status.ok()) status = flush();
+  return ToGrpc(status);
+}
+
+grpc::Status GatewayService::Export(grpc::ServerContext* context, const rt::ExportRequest* request,
+                                    grpc::ServerWriter<rt::DataChunk>* writer) {
+  rpc::ChunkSink<rt::DataChunk> sink(context, writer);
+  absl::Status status = gateway_->Export(request->container(), &sink);
+  if (status.ok()) status = sink.Flush();
+  return ToGrpc(status);
+}
+
+grpc::Status GatewayService::CopyFrom(grpc::ServerContext* context,
+                                      const rt::CopyFromRequest* request,
+                                      grpc::ServerWriter<rt::CopyFromResponse>* writer) {
+  rpc::ChunkSink<rt::CopyFromResponse> sink(context, writer);
+  absl::Status status = gateway_->CopyFrom(
+      *request,
+      [writer](const rt::PathStat& stat) -> absl::Status {
+        rt::CopyFromResponse first;
+        *first.mutable_stat() = stat;
+        if (!writer->Write(first)) return absl::CancelledError("the client went away");
+        return absl::OkStatus();
+      },
+      &sink);
+  if (status.ok()) status = sink.Flush();
+  return ToGrpc(status);
+}
+
+}  // namespace strata::gateway
