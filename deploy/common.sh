@@ -6,12 +6,13 @@ STRATA_PG_PORT="${STRATA_PG_PORT:-7430}"
 STRATA_LAYERSTORE_LISTEN="${STRATA_LAYERSTORE_LISTEN:-127.0.0.1:7420}"
 STRATA_IMAGEGRAPH_LISTEN="${STRATA_IMAGEGRAPH_LISTEN:-127.0.0.1:7421}"
 STRATA_RUNTIME_LISTEN="${STRATA_RUNTIME_LISTEN:-127.0.0.1:7422}"
+STRATA_GATEWAY_LISTEN="${STRATA_GATEWAY_LISTEN:-127.0.0.1:7423}"
 
 pg_dir="$STRATA_STATE_DIR/postgres"
 pg_socket_dir="$pg_dir/run"
 log_dir="$STRATA_STATE_DIR/logs"
 pid_dir="$STRATA_STATE_DIR/run"
-services=(layerstore imagegraph runtime)
+services=(layerstore imagegraph runtime gateway)
 
 # The PostgreSQL binaries of the cluster's version (a newer major cannot run its data
 # directory), or the newest installed before the cluster exists.

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Stops what up.sh started: the three services (SIGTERM, then SIGKILL after 15 s) and the
-# private PostgreSQL cluster. Containers keep running under their monitors; their state
-# stays in the runtime's directory for the next start.
+# Stops what up.sh started: the gateway and the three services (SIGTERM, then SIGKILL after
+# 15 s) and the private PostgreSQL cluster. Containers keep running under their monitors; their
+# state stays in the runtime's directory for the next start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/common.sh
 
-for name in runtime imagegraph layerstore; do
+for name in gateway runtime imagegraph layerstore; do
   pid_file="$pid_dir/$name.pid"
   if pid_alive "$pid_file" "$name"; then
     pid=$(cat "$pid_file")

@@ -2,9 +2,11 @@
 # Installs the Debian 12 packages Strata needs, only those missing (apt-get update first).
 #   install-deps.sh          what the stack needs to build and run
 #   install-deps.sh --test   also what the tests and benchmarks use (podman, the peer we
-#                            compare diff output and speed with; python3-grpcio, a client not
-#                            built from our code)
+#                            compare diff output and speed with; python3-grpcio and Node.js
+#                            with the npm packages of examples/node, clients not built from
+#                            our code)
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
   # build
@@ -25,12 +27,24 @@ for package in "${packages[@]}"; do
     missing+=("$package")
   fi
 done
-if ((${#missing[@]} == 0)); then
-  exit 0
+if ((${#missing[@]} > 0)); then
+  echo "installing: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  # A fresh machine's apt-daily may hold the lock for a while: wait for it.
+  apt-get -o DPkg::Lock::Timeout=600 update -q
+  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
+  # Debian's postgresql package starts a system cluster on port 5432; Strata runs its own.
 fi
-echo "installing: ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-# A fresh machine's apt-daily may hold the lock for a while: wait for it.
-apt-get -o DPkg::Lock::Timeout=600 update -q
-apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
-# Debian's postgresql package starts a system cluster on port 5432; Strata runs its own.
+
+if [[ "${1:-}" == "--test" ]]; then
+  # Node.js for the gateway example (examples/node): Debian's when the machine has none.
+  if ! command -v npm >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -o DPkg::Lock::Timeout=600 update -q
+    apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends nodejs npm
+  fi
+  # Its packages, exactly as the lock file says, into a cache the test installs from offline.
+  npm_cache=/var/cache/strata/npm
+  mkdir -p "$npm_cache"
+  (cd examples/node && npm ci --no-audit --no-fund --cache "$npm_cache" >/dev/null)
+fi

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Brings up a single-node Strata: installs what is missing, builds, creates and starts a
 # private PostgreSQL cluster under the state directory (unix socket and loopback only),
-# starts the three services in the background (logs and pid files under the state
-# directory) and waits until `strata status` reports all three SERVING.
+# starts the three services and the gateway in the background (logs and pid files under the
+# state directory) and waits until `strata status` reports all four SERVING.
 # Running it again is harmless: what already runs is left alone. deploy/down.sh stops it all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,12 +14,13 @@ deploy/install-deps.sh
 
 echo "building..." >&2
 bazel build //services/layerstore:strata-layerstore //services/imagegraph:strata-imagegraph \
-  //services/runtime:strata-runtime //services/runtime/monitor:strata-runtime-monitor //cli:strata
+  //services/runtime:strata-runtime //services/runtime/monitor:strata-runtime-monitor //cli:strata \
+  //cli/service:strata-gateway
 bazel_bin=$(bazel info bazel-bin 2>/dev/null)
 mkdir -p "$STRATA_BIN_DIR"
 for binary in services/layerstore/strata-layerstore services/imagegraph/strata-imagegraph \
               services/runtime/strata-runtime services/runtime/monitor/strata-runtime-monitor \
-              cli/strata; do
+              cli/strata cli/service/strata-gateway; do
   # Replace by rename, so a running binary is never overwritten in place.
   install -m 0755 "$bazel_bin/$binary" "$STRATA_BIN_DIR/.$(basename "$binary").new"
   mv -f "$STRATA_BIN_DIR/.$(basename "$binary").new" "$STRATA_BIN_DIR/$(basename "$binary")"
@@ -84,9 +85,12 @@ start_service imagegraph "$STRATA_BIN_DIR/strata-imagegraph" \
 start_service runtime "$STRATA_BIN_DIR/strata-runtime" \
   --listen "$STRATA_RUNTIME_LISTEN" --root "$STRATA_STATE_DIR/runtime" \
   --layerstore "$STRATA_LAYERSTORE_LISTEN"
+start_service gateway "$STRATA_BIN_DIR/strata-gateway" \
+  --listen "$STRATA_GATEWAY_LISTEN" --layerstore "$STRATA_LAYERSTORE_LISTEN" \
+  --imagegraph "$STRATA_IMAGEGRAPH_LISTEN" --runtime "$STRATA_RUNTIME_LISTEN"
 
 export STRATA_LAYERSTORE="$STRATA_LAYERSTORE_LISTEN" STRATA_IMAGEGRAPH="$STRATA_IMAGEGRAPH_LISTEN" \
-  STRATA_RUNTIME="$STRATA_RUNTIME_LISTEN"
+  STRATA_RUNTIME="$STRATA_RUNTIME_LISTEN" STRATA_GATEWAY="$STRATA_GATEWAY_LISTEN"
 for _ in $(seq 1 120); do
   if "$STRATA_BIN_DIR/strata" status >/dev/null 2>&1; then
     "$STRATA_BIN_DIR/strata" status

@@ -60,8 +60,8 @@ TEST(ServiceBinariesTest, ImagegraphServes) {
   ASSERT_TRUE(process.ok()) << process.status();
   ExpectServingWithReflection(**process, "strata.imagegraph.v1.ImageGraph",
                               {"PutLayer", "GetLayer", "CreateImage", "GetImage", "ListImages",
-                               "Tag", "Untag", "DeleteImage", "History", "ListChildren",
-                               "ListReferencedBlobs"});
+                               "Tag", "Untag", "DeleteImage", "HoldImage", "ReleaseImage",
+                               "ListHolds", "History", "ListChildren", "ListReferencedBlobs"});
 }
 
 TEST(ServiceBinariesTest, RuntimeServes) {
@@ -73,6 +73,20 @@ TEST(ServiceBinariesTest, RuntimeServes) {
                               {"CreateContainer", "StartContainer", "Attach", "Exec", "Wait",
                                "Stop", "Kill", "Remove", "List", "Inspect", "Diff", "Commit",
                                "Export", "CopyFrom"});
+}
+
+TEST(ServiceBinariesTest, GatewayServes) {
+  // It dials the services lazily: it serves (and describes itself) before they are up.
+  auto process = ServiceProcess::Start(
+      RunfilePath("cli/service/strata-gateway"),
+      {"--layerstore=127.0.0.1:1", "--imagegraph=127.0.0.1:1", "--runtime=127.0.0.1:1"});
+  ASSERT_TRUE(process.ok()) << process.status();
+  ExpectServingWithReflection(
+      **process, "strata.gateway.v1.Gateway",
+      {"ImportImage", "Commit", "ListImages", "InspectImage", "TagImage", "RemoveImage", "History",
+       "CreateContainer", "StartContainer", "Run", "Attach", "Exec", "Logs", "StopContainer",
+       "KillContainer", "PauseContainer", "UnpauseContainer", "WaitContainer", "RemoveContainer",
+       "ListContainers", "InspectContainer", "Diff", "Export", "CopyFrom"});
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "lib/base/fs.h"
 #include "tests/e2e/stack.h"
 
@@ -48,6 +49,18 @@ class WorkflowTest : public ::testing::Test {
 
 Stack* WorkflowTest::stack_ = nullptr;
 std::string WorkflowTest::base_id_;
+
+TEST_F(WorkflowTest, ImportedLayersRecordTheirRealSizes) {
+  // Once, imports recorded a compressed size of 0: inspect shows what layerstore holds.
+  const nlohmann::json inspect =
+      nlohmann::json::parse(Ok(*stack_, {"inspect", "--type", "image", "base"}));
+  ASSERT_EQ(inspect.size(), 1u);
+  const nlohmann::json& layers = inspect[0]["Layers"];
+  ASSERT_EQ(layers.size(), 1u);
+  const int64_t size = layers[0]["Size"].get<int64_t>();
+  EXPECT_GT(size, 0) << layers.dump();
+  EXPECT_GT(layers[0]["UncompressedSize"].get<int64_t>(), size) << layers.dump();
+}
 
 TEST_F(WorkflowTest, ImportsEveryCompressionByContent) {
   EXPECT_TRUE(absl::StartsWith(base_id_, "sha256:")) << base_id_;
