@@ -119,6 +119,28 @@ json ImageJsonOf(const ig::Image& image, const json& config) {
   };
 }
 
+// Finds NAME as a container, then as an image (as docker does), unless `type` names one kind.
+// A service that could not answer is reported as such, not as "no such object".
+absl::StatusOr<json> InspectOne(gateway::Gateway& gateway, const std::string& type,
+                                const std::string& name) {
+  absl::Status cause;
+  if (type != "image") {
+    absl::StatusOr<rt::Container> container = gateway.InspectContainer(name);
+    if (container.ok()) return ContainerJson(*container);
+    if (!absl::IsNotFound(container.status())) {
+      if (type == "container") return container.status();
+      cause = container.status();
+    }
+  }
+  if (type != "container") {
+    absl::StatusOr<ig::Image> image = gateway.InspectImage(name);
+    if (image.ok()) return ImageJson(*image);
+    if (!absl::IsNotFound(image.status())) return image.status();
+  }
+  if (!cause.ok()) return cause;
+  return absl::NotFoundError(absl::StrCat("No such object: ", name));
+}
+
 }  // namespace
 
 void RegisterInspectCommand(CLI::App& app, Globals& globals, int* exit_code) {
@@ -134,41 +156,12 @@ void RegisterInspectCommand(CLI::App& app, Globals& globals, int* exit_code) {
     json out = json::array();
     int code = 0;
     for (const std::string& name : *names) {
-      // A service that could not answer is reported as such, not as "no such object".
-      absl::Status cause;
-      absl::Status container_error = absl::NotFoundError("");
-      if (*type != "image") {
-        absl::StatusOr<rt::Container> container = gateway.InspectContainer(name);
-        if (container.ok()) {
-          out.push_back(ContainerJson(*container));
-          continue;
-        }
-        container_error = container.status();
-        if (!absl::IsNotFound(container_error)) {
-          if (*type == "container") {
-            code = Fail(container_error);
-            continue;
-          }
-          cause = container_error;
-        }
+      absl::StatusOr<json> object = InspectOne(gateway, *type, name);
+      if (object.ok()) {
+        out.push_back(*std::move(object));
+      } else {
+        code = Fail(object.status());
       }
-      if (*type != "container") {
-        absl::StatusOr<ig::Image> image = gateway.InspectImage(name);
-        if (image.ok()) {
-          absl::StatusOr<json> image_json = ImageJson(*image);
-          if (image_json.ok()) {
-            out.push_back(*image_json);
-          } else {
-            code = Fail(image_json.status());
-          }
-          continue;
-        }
-        if (!absl::IsNotFound(image.status())) {
-          code = Fail(image.status());
-          continue;
-        }
-      }
-      code = cause.ok() ? Fail(absl::StrCat("No such object: ", name)) : Fail(cause);
     }
     std::printf("%s\n", out.dump(4).c_str());
     *exit_code = code;

@@ -1,5 +1,6 @@
 #include "services/runtime/monitor/frames.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -51,7 +52,21 @@ std::string EncodeFrame(FrameType type, absl::string_view payload) {
 }
 
 absl::Status WriteFrame(int fd, FrameType type, absl::string_view payload) {
-  return WriteAll(fd, EncodeFrame(type, payload));
+  const std::string frame = EncodeFrame(type, payload);
+  // A peer that went away must be an EPIPE error here, not a SIGPIPE that kills whichever
+  // process writes (the runtime service, or a test that links its core): send() with
+  // MSG_NOSIGNAL on sockets; the log file takes plain writes.
+  absl::string_view rest(frame);
+  while (!rest.empty()) {
+    const ssize_t n = ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ENOTSOCK) return WriteAll(fd, rest);
+      return ErrnoStatus(errno, "send");
+    }
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<Frame>> FrameReader::Next() {
