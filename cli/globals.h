@@ -3,11 +3,11 @@
 
 // The options every strata command shares: where the services are and how to reach them.
 // Each address comes from its flag, else its environment variable, else the default:
-//   --layerstore  STRATA_LAYERSTORE  127.0.0.1:7420
-//   --imagegraph  STRATA_IMAGEGRAPH  127.0.0.1:7421
-//   --runtime     STRATA_RUNTIME     127.0.0.1:7422
-//   --gateway     STRATA_GATEWAY     127.0.0.1:7423  (only `strata status` asks it: the CLI
-//                                                     runs the gateway core in-process)
+//   --layerstore  STRATA_LAYERSTORE  unix:/run/strata/layerstore.sock
+//   --imagegraph  STRATA_IMAGEGRAPH  unix:/run/strata/imagegraph.sock
+//   --runtime     STRATA_RUNTIME     unix:/run/strata/runtime.sock
+//   --gateway     STRATA_GATEWAY     unix:/run/strata/gateway.sock  (only `strata status` asks
+//                                    it: the CLI runs the gateway core in-process)
 
 #include <memory>
 #include <string>
@@ -16,19 +16,15 @@
 #include "absl/status/statusor.h"
 #include "cli/core/services.h"
 #include "grpcpp/channel.h"
+#include "lib/rpc/addresses.h"
 
 namespace strata::cli {
 
-inline constexpr char kDefaultLayerstore[] = "127.0.0.1:7420";
-inline constexpr char kDefaultImagegraph[] = "127.0.0.1:7421";
-inline constexpr char kDefaultRuntime[] = "127.0.0.1:7422";
-inline constexpr char kDefaultGateway[] = "127.0.0.1:7423";
-
 struct Globals {
-  std::string layerstore = kDefaultLayerstore;
-  std::string imagegraph = kDefaultImagegraph;
-  std::string runtime = kDefaultRuntime;
-  std::string gateway = kDefaultGateway;
+  std::string layerstore = rpc::kDefaultLayerstoreAddress;
+  std::string imagegraph = rpc::kDefaultImagegraphAddress;
+  std::string runtime = rpc::kDefaultRuntimeAddress;
+  std::string gateway = rpc::kDefaultGatewayAddress;
   std::string tls_ca_file;
   std::string tls_cert_file;
   std::string tls_key_file;

@@ -24,7 +24,7 @@ void RegisterStatusCommand(CLI::App& app, Globals& globals, int* exit_code) {
         {"runtime", "strata.runtime.v1.Runtime", globals.runtime},
         {"gateway", "strata.gateway.v1.Gateway", globals.gateway},
     };
-    std::printf("%-12s %-28s %s\n", "SERVICE", "ADDRESS", "STATUS");
+    std::printf("%-12s %-34s %s\n", "SERVICE", "ADDRESS", "STATUS");
     bool all_serving = true;
     for (const Row& row : rows) {
       std::string status;
@@ -43,7 +43,7 @@ void RegisterStatusCommand(CLI::App& app, Globals& globals, int* exit_code) {
         }
       }
       if (status != "SERVING") all_serving = false;
-      std::printf("%-12s %-28s %s\n", row.name, row.address.c_str(), status.c_str());
+      std::printf("%-12s %-34s %s\n", row.name, row.address.c_str(), status.c_str());
     }
     *exit_code = all_serving ? 0 : 1;
   });

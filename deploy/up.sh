@@ -65,6 +65,12 @@ if [[ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = 'strata'")" !=
 fi
 database="host=$pg_socket_dir port=$STRATA_PG_PORT user=strata dbname=strata"
 
+# Who may use the sockets: root and the members of this group (docker's `docker` group).
+getent group strata >/dev/null || groupadd --system strata
+mkdir -p "$STRATA_SOCKET_DIR"
+chgrp strata "$STRATA_SOCKET_DIR"
+chmod 0750 "$STRATA_SOCKET_DIR"
+
 start_service() {
   local name="$1"
   shift

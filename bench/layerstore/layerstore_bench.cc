@@ -41,10 +41,10 @@
 #include "absl/time/time.h"
 #include "lib/base/errors.h"
 #include "lib/base/fs.h"
+#include "lib/base/malloc_tuning.h"
 #include "lib/rpc/client.h"
 #include "lib/rpc/health.h"
 #include "services/layerstore/client/layerstore_client.h"
-#include "lib/base/malloc_tuning.h"
 
 extern char** environ;
 
@@ -163,7 +163,8 @@ class Server {
     posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
                                      O_WRONLY | O_CREAT | O_APPEND, 0644);
-    std::vector<std::string> args = {binary, "--listen=127.0.0.1:0", "--root=" + root};
+    std::vector<std::string> args = {binary, "--listen=127.0.0.1:0", "--insecure",
+                                     "--root=" + root};
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);

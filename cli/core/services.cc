@@ -1,5 +1,6 @@
 #include "cli/core/services.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "lib/rpc/client.h"
 #include "lib/rpc/status.h"
@@ -8,8 +9,7 @@ namespace strata::gateway {
 namespace {
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Endpoints& endpoints,
-                                                    const std::string& address,
-                                                    const char* name) {
+                                                    const std::string& address, const char* name) {
   if (address.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("no address given for ", name));
   }
@@ -21,10 +21,17 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Endpoints& endpoints,
 }
 
 absl::Status Explain(const char* name, const std::string& address, const grpc::Status& status) {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+      absl::StrContains(status.error_message(), "Permission denied")) {
+    // The socket's mode said no (docker's words for its own socket).
+    return absl::PermissionDeniedError(
+        absl::StrCat("permission denied while trying to connect to ", name, " at ", address,
+                     ": only root and members of the socket's group (strata) may use it"));
+  }
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    return absl::UnavailableError(absl::StrCat("cannot reach ", name, " at ", address,
-                                               " (is it running? see `strata status`): ",
-                                               status.error_message()));
+    return absl::UnavailableError(
+        absl::StrCat("cannot reach ", name, " at ", address,
+                     " (is it running? see `strata status`): ", status.error_message()));
   }
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     return absl::DeadlineExceededError(

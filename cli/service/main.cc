@@ -8,7 +8,9 @@
 #include "cli/core/gateway.h"
 #include "cli/service/gateway_service.h"
 #include "lib/base/malloc_tuning.h"
+#include "lib/rpc/addresses.h"
 #include "lib/rpc/server.h"
+#include "lib/rpc/server_flags.h"
 
 int main(int argc, char** argv) {
   // Imports and exports stream through here in ~1 MiB buffers.
@@ -17,11 +19,11 @@ int main(int argc, char** argv) {
   std::setlocale(LC_CTYPE, "C.UTF-8");
   strata::rpc::BlockTerminationSignals();
   CLI::App app{"strata-gateway: every Strata workflow as one RPC (strata.gateway.v1)"};
-  strata::rpc::ServerOptions server_options{.listen = "127.0.0.1:7423"};
+  strata::rpc::ServerOptions server_options{.listen = strata::rpc::kDefaultGatewayAddress};
   strata::rpc::AddServerFlags(app, server_options);
-  strata::gateway::Endpoints endpoints{.layerstore = "127.0.0.1:7420",
-                                       .imagegraph = "127.0.0.1:7421",
-                                       .runtime = "127.0.0.1:7422"};
+  strata::gateway::Endpoints endpoints{.layerstore = strata::rpc::kDefaultLayerstoreAddress,
+                                       .imagegraph = strata::rpc::kDefaultImagegraphAddress,
+                                       .runtime = strata::rpc::kDefaultRuntimeAddress};
   app.add_option("--layerstore", endpoints.layerstore, "Layerstore address")
       ->envname("STRATA_LAYERSTORE")
       ->capture_default_str();

@@ -5,7 +5,7 @@
 // commits it with an author, a message and a CMD change, prints the history, runs the new
 // image and checks its output.
 //
-//   cd examples/node && npm ci && node workflow.js --gateway 127.0.0.1:7423 --rootfs busybox.tar
+//   cd examples/node && npm ci && node workflow.js --gateway unix:/run/strata/gateway.sock --rootfs busybox.tar
 'use strict';
 
 const fs = require('fs');
@@ -17,7 +17,7 @@ function flag(name, fallback) {
   const at = process.argv.indexOf(name);
   return at >= 0 ? process.argv[at + 1] : fallback;
 }
-const gatewayAddress = flag('--gateway', process.env.STRATA_GATEWAY || '127.0.0.1:7423');
+const gatewayAddress = flag('--gateway', process.env.STRATA_GATEWAY || 'unix:/run/strata/gateway.sock');
 const rootfs = flag('--rootfs');
 if (!rootfs) throw new Error('--rootfs FILE is required');
 

@@ -6,7 +6,7 @@ commits it with an author, a message and a CMD change, prints the history, runs 
 image and checks its output. Stubs are generated from the repository's protos/ when the
 example runs (Debian's python3-grpcio, protoc and grpc_python_plugin):
 
-  examples/python/workflow.py --gateway 127.0.0.1:7423 --rootfs busybox.tar
+  examples/python/workflow.py --gateway unix:/run/strata/gateway.sock --rootfs busybox.tar
 """
 import argparse
 import os
@@ -66,7 +66,8 @@ def run(stub, gw, types, image, cmd, remove):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--gateway", default=os.environ.get("STRATA_GATEWAY", "127.0.0.1:7423"))
+    parser.add_argument("--gateway",
+                        default=os.environ.get("STRATA_GATEWAY", "unix:/run/strata/gateway.sock"))
     parser.add_argument("--rootfs", required=True, help="a root file system tarball")
     args = parser.parse_args()
 

@@ -1,17 +1,21 @@
 #include "lib/rpc/server.h"
 
+#include <grp.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/auth_metadata_processor.h"
 #include "grpcpp/security/server_credentials.h"
-#include "grpcpp/resource_quota.h"
 #include "grpcpp/server_builder.h"
 #include "lib/base/errors.h"
 #include "lib/base/fs.h"
@@ -20,6 +24,37 @@
 
 namespace strata::rpc {
 namespace {
+
+constexpr absl::string_view kUnixPrefix = "unix:";
+
+bool IsUnixAddress(const std::string& listen) { return absl::StartsWith(listen, kUnixPrefix); }
+
+// The socket group's id, or 0 (root's) when the group does not exist.
+gid_t SocketGroupId(const std::string& name) {
+  if (name.empty()) return 0;
+  struct group entry;
+  struct group* found = nullptr;
+  char buffer[4096];
+  if (::getgrnam_r(name.c_str(), &entry, buffer, sizeof(buffer), &found) != 0 || !found) {
+    return 0;
+  }
+  return found->gr_gid;
+}
+
+// Makes the socket's directory (0750, root and the group) before gRPC binds in it.
+absl::Status PrepareSocketDirectory(const std::string& path, gid_t group) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return absl::OkStatus();
+  const std::string directory = path.substr(0, slash);
+  struct stat st;
+  if (::stat(directory.c_str(), &st) != 0) {
+    RETURN_IF_ERROR(MakeDirs(directory, 0750));
+    if (group != 0 && ::chown(directory.c_str(), static_cast<uid_t>(-1), group) != 0) {
+      return ErrnoStatus(errno, absl::StrCat("chown ", directory));
+    }
+  }
+  return absl::OkStatus();
+}
 
 // Accepts a call only when its "authorization" metadata is "Bearer <token>".
 class BearerTokenProcessor : public grpc::AuthMetadataProcessor {
@@ -57,6 +92,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
     const ServerOptions& options) {
   const bool tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
   if (!tls) {
+    if (!IsUnixAddress(options.listen) && !options.insecure) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "refusing to serve plaintext TCP on ", options.listen,
+          ": anyone who reaches it could call every RPC; give --tls-cert and --tls-key, listen "
+          "on a unix socket (unix:/path), or pass --insecure to accept that"));
+    }
     if (!options.auth_token_file.empty()) {
       return absl::InvalidArgumentError(
           "--auth-token-file needs --tls-cert and --tls-key: a bearer token must not cross the "
@@ -93,28 +134,22 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
 
 }  // namespace
 
-void AddServerFlags(CLI::App& app, ServerOptions& options) {
-  app.add_option("--listen", options.listen, "Address to serve on, host:port (port 0: any)")
-      ->capture_default_str();
-  app.add_option("--tls-cert", options.tls_cert_file, "PEM certificate chain: serve TLS");
-  app.add_option("--tls-key", options.tls_key_file, "PEM private key for --tls-cert");
-  app.add_option("--tls-client-ca", options.tls_client_ca_file,
-                 "PEM CA bundle: require client certificates it signed");
-  app.add_option("--auth-token-file", options.auth_token_file,
-                 "Require 'authorization: Bearer <token>' with the token in this file (TLS only)");
-  app.add_option("--grpc-memory-limit", options.grpc_memory_limit,
-                 "Bytes gRPC may use for buffers (0: no limit)")
-      ->capture_default_str();
-}
-
 absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
     const ServerOptions& options, const std::vector<HostedService>& services) {
-  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
-                   MakeCredentials(options));
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, MakeCredentials(options));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   std::unique_ptr<ServiceHost> host(new ServiceHost());
+  const bool unix_socket = IsUnixAddress(options.listen);
+  const std::string socket_path = unix_socket ? options.listen.substr(kUnixPrefix.size()) : "";
+  const gid_t socket_group = unix_socket ? SocketGroupId(options.socket_group) : 0;
+  if (unix_socket) {
+    RETURN_IF_ERROR(PrepareSocketDirectory(socket_path, socket_group));
+  } else if (options.tls_cert_file.empty()) {
+    STRATA_LOG(WARNING) << "serving plaintext TCP on " << options.listen
+                        << " (--insecure): anyone who reaches it can call every RPC";
+  }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, credentials, &host->port_);
   builder.SetMaxReceiveMessageSize(kMaxMessageSize);
@@ -125,12 +160,24 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
     builder.SetResourceQuota(quota);
   }
   for (const HostedService& hosted : services) builder.RegisterService(hosted.service);
+  // The socket is born 0660: no moment in which any user could connect.
+  const mode_t saved_umask = unix_socket ? ::umask(0117) : 0;
   host->server_ = builder.BuildAndStart();
+  if (unix_socket) ::umask(saved_umask);
   if (host->server_ == nullptr || host->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on \"", options.listen, "\""));
   }
-  const size_t colon = options.listen.rfind(':');
-  host->address_ = absl::StrCat(options.listen.substr(0, colon), ":", host->port_);
+  if (unix_socket) {
+    if ((socket_group != 0 &&
+         ::chown(socket_path.c_str(), static_cast<uid_t>(-1), socket_group) != 0) ||
+        ::chmod(socket_path.c_str(), 0660) != 0) {
+      return ErrnoStatus(errno, absl::StrCat("setting the owner and mode of ", socket_path));
+    }
+    host->address_ = options.listen;
+  } else {
+    const size_t colon = options.listen.rfind(':');
+    host->address_ = absl::StrCat(options.listen.substr(0, colon), ":", host->port_);
+  }
 
   grpc::HealthCheckServiceInterface* health = host->server_->GetHealthCheckService();
   for (const HostedService& hosted : services) health->SetServingStatus(hosted.name, true);

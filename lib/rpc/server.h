@@ -4,14 +4,15 @@
 // ServiceHost runs gRPC services the way every Strata binary does: on one listening address,
 // with grpc.health.v1 (each service and "" SERVING once started), server reflection (so
 // grpcurl-style tools can list and call every RPC), message limits from limits.h, and
-// optional TLS (with client certificates) and bearer-token authentication.
+// optional TLS (with client certificates) and bearer-token authentication. It listens on a
+// unix socket (mode 0660, root and the socket group: access is who may open it) or on TCP,
+// where plaintext must be asked for explicitly.
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
@@ -19,8 +20,15 @@
 namespace strata::rpc {
 
 struct ServerOptions {
-  // host:port; port 0 picks a free port (see ServiceHost::address()).
+  // "unix:/path" (the directory is created, mode 0750), or host:port (port 0 picks a free
+  // port, see ServiceHost::address()).
   std::string listen;
+  // TCP without TLS is refused unless this is set (then a warning is logged): a plaintext
+  // port lets anyone who reaches it run root containers.
+  bool insecure = false;
+  // The group given access to a unix socket (and its directory), when it exists; else only
+  // root has it.
+  std::string socket_group = "strata";
   // PEM files: serve TLS when both are set.
   std::string tls_cert_file;
   std::string tls_key_file;
@@ -34,10 +42,6 @@ struct ServerOptions {
   int64_t grpc_memory_limit = 0;
 };
 
-// Registers --listen, --tls-cert, --tls-key, --tls-client-ca, --auth-token-file and
-// --grpc-memory-limit.
-void AddServerFlags(CLI::App& app, ServerOptions& options);
-
 // A service to host and its full gRPC name (Api::service_full_name()), under which health
 // reports it.
 struct HostedService {
@@ -48,14 +52,14 @@ struct HostedService {
 class ServiceHost {
  public:
   // Starts serving. The services are not owned and must outlive the host.
-  // Errors: INVALID_ARGUMENT (unreadable TLS files, token without TLS), UNAVAILABLE (the
-  // address could not be bound).
+  // Errors: INVALID_ARGUMENT (unreadable TLS files, token without TLS, plaintext TCP without
+  // `insecure`), UNAVAILABLE (the address could not be bound).
   static absl::StatusOr<std::unique_ptr<ServiceHost>> Start(
       const ServerOptions& options, const std::vector<HostedService>& services);
 
   ~ServiceHost();
 
-  // The bound address, with the real port when 0 was asked for.
+  // The bound address, with the real port when 0 was asked for ("unix:/path" for a socket).
   const std::string& address() const { return address_; }
   int port() const { return port_; }
 

@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <thread>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "lib/base/errors.h"
 #include "lib/base/fs.h"
@@ -27,7 +27,8 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
   if (log_fd < 0) return ErrnoStatus(errno, "mkstemps");
   process->log_path_ = log_pattern;
 
-  std::vector<std::string> argv = {binary, "--listen=127.0.0.1:0"};
+  // Tests listen on loopback TCP without TLS: say so (see ServerOptions::insecure).
+  std::vector<std::string> argv = {binary, "--listen=127.0.0.1:0", "--insecure"};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> c_argv;
   for (std::string& arg : argv) c_argv.push_back(arg.data());
@@ -60,14 +61,14 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
     int status = 0;
     if (::waitpid(process->pid_, &status, WNOHANG) == process->pid_) {
       process->pid_ = -1;
-      return absl::InternalError(absl::StrCat(binary, " exited before serving: ",
-                                              log.ok() ? *log : std::string()));
+      return absl::InternalError(
+          absl::StrCat(binary, " exited before serving: ", log.ok() ? *log : std::string()));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   absl::StatusOr<std::string> log = ReadFile(process->log_path_);
-  return absl::InternalError(absl::StrCat(binary, " did not start serving within 30 s: ",
-                                          log.ok() ? *log : std::string()));
+  return absl::InternalError(absl::StrCat(
+      binary, " did not start serving within 30 s: ", log.ok() ? *log : std::string()));
 }
 
 int ServiceProcess::Stop(bool kill_hard) {

@@ -47,7 +47,7 @@ class ImageGraphTest : public strata::testing::PostgresTest {
     database_ = NewDatabase("graph");
     store_ = NewStore();
     service_ = std::make_unique<ImageGraphService>(store_.get());
-    auto host = rpc::ServiceHost::Start({.listen = "127.0.0.1:0"},
+    auto host = rpc::ServiceHost::Start({.listen = "127.0.0.1:0", .insecure = true},
                                         {{pb::ImageGraph::service_full_name(), service_.get()}});
     ASSERT_TRUE(host.ok()) << host.status();
     host_ = *std::move(host);

@@ -12,14 +12,16 @@
 #include "CLI/CLI.hpp"
 #include "lib/base/log.h"
 #include "lib/base/version.h"
+#include "lib/rpc/addresses.h"
 #include "lib/rpc/server.h"
-#include "services/imagegraph/imagegraph_service.h"
+#include "lib/rpc/server_flags.h"
 #include "services/imagegraph/core/postgres_graph_store.h"
+#include "services/imagegraph/imagegraph_service.h"
 
 int main(int argc, char** argv) {
   strata::rpc::BlockTerminationSignals();
   CLI::App app{"strata-imagegraph: layers, images, tags and history (strata.imagegraph.v1)"};
-  strata::rpc::ServerOptions server_options{.listen = "127.0.0.1:7421"};
+  strata::rpc::ServerOptions server_options{.listen = strata::rpc::kDefaultImagegraphAddress};
   strata::rpc::AddServerFlags(app, server_options);
   strata::imagegraph::DatabaseOptions database;
   database.connection_string =

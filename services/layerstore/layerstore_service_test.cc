@@ -174,7 +174,7 @@ class LayerStoreServiceTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     service_ = std::make_unique<LayerStoreService>(store_.get());
-    auto host = rpc::ServiceHost::Start({.listen = "127.0.0.1:0"},
+    auto host = rpc::ServiceHost::Start({.listen = "127.0.0.1:0", .insecure = true},
                                         {{LayerStore::service_full_name(), service_.get()}});
     ASSERT_TRUE(host.ok()) << host.status();
     host_ = std::move(*host);

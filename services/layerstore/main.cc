@@ -7,10 +7,12 @@
 #include "absl/time/time.h"
 #include "lib/base/log.h"
 #include "lib/base/malloc_tuning.h"
+#include "lib/rpc/addresses.h"
 #include "lib/rpc/server.h"
-#include "services/layerstore/layerstore_service.h"
+#include "lib/rpc/server_flags.h"
 #include "services/layerstore/core/fs_blob_store.h"
 #include "services/layerstore/core/upload_janitor.h"
+#include "services/layerstore/layerstore_service.h"
 
 int main(int argc, char** argv) {
   strata::TuneMallocForStreaming();
@@ -18,7 +20,7 @@ int main(int argc, char** argv) {
   CLI::App app{"strata-layerstore: content-addressed layer blobs (strata.layerstore.v1)"};
   // A quota keeps gRPC's receive windows from growing: the service's memory stays bounded
   // however many uploads stream at once (a 1 GiB upload peaks ~25 MiB above idle with it).
-  strata::rpc::ServerOptions server_options{.listen = "127.0.0.1:7420",
+  strata::rpc::ServerOptions server_options{.listen = strata::rpc::kDefaultLayerstoreAddress,
                                             .grpc_memory_limit = 32 << 20};
   strata::rpc::AddServerFlags(app, server_options);
   std::string root = "/var/lib/strata/layerstore";

@@ -6,11 +6,13 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
-#include "lib/base/malloc_tuning.h"
 #include "lib/base/fs.h"
 #include "lib/base/log.h"
+#include "lib/base/malloc_tuning.h"
+#include "lib/rpc/addresses.h"
 #include "lib/rpc/client.h"
 #include "lib/rpc/server.h"
+#include "lib/rpc/server_flags.h"
 #include "services/runtime/core/runtime.h"
 #include "services/runtime/layerstore_blobs.h"
 #include "services/runtime/runtime_service.h"
@@ -42,7 +44,7 @@ int main(int argc, char** argv) {
   std::setlocale(LC_CTYPE, "C.UTF-8");
   strata::rpc::BlockTerminationSignals();
   CLI::App app{"strata-runtime: containers on this node (strata.runtime.v1)"};
-  strata::rpc::ServerOptions server_options{.listen = "127.0.0.1:7422"};
+  strata::rpc::ServerOptions server_options{.listen = strata::rpc::kDefaultRuntimeAddress};
   strata::rpc::AddServerFlags(app, server_options);
   strata::runtime::RuntimeOptions options;
   options.root = "/var/lib/strata/runtime";
@@ -59,20 +61,23 @@ int main(int argc, char** argv) {
                  "page: up to about 280)")
       ->check(CLI::Range(1, 280))
       ->capture_default_str();
-  strata::rpc::ClientOptions layerstore{.address = "127.0.0.1:7420"};
+  strata::rpc::ClientOptions layerstore{.address = strata::rpc::kDefaultLayerstoreAddress};
   app.add_option("--layerstore", layerstore.address,
                  "Layerstore address (layers are pulled from and commits pushed to it)")
       ->envname("STRATA_LAYERSTORE")
       ->capture_default_str();
   app.add_option("--layerstore-tls-ca", layerstore.tls_ca_file, "PEM CA to verify layerstore");
-  app.add_option("--layerstore-token-file", layerstore.token_file,
-                 "Bearer token for layerstore");
+  app.add_option("--layerstore-tls-cert", layerstore.tls_cert_file,
+                 "PEM client certificate for layerstore (mTLS)");
+  app.add_option("--layerstore-tls-key", layerstore.tls_key_file,
+                 "PEM key of --layerstore-tls-cert");
+  app.add_option("--layerstore-token-file", layerstore.token_file, "Bearer token for layerstore");
   CLI11_PARSE(app, argc, argv);
 
   // Debian puts runc in /usr/sbin, which a service's PATH may lack.
   if (options.runc.find('/') == std::string::npos) {
-    for (const char* dir : {"/usr/sbin/", "/usr/bin/", "/sbin/", "/usr/local/sbin/",
-                            "/usr/local/bin/"}) {
+    for (const char* dir :
+         {"/usr/sbin/", "/usr/bin/", "/sbin/", "/usr/local/sbin/", "/usr/local/bin/"}) {
       const std::string candidate = dir + options.runc;
       if (::access(candidate.c_str(), X_OK) == 0) {
         options.runc = candidate;
