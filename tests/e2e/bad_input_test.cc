@@ -124,6 +124,18 @@ TEST_F(BadInputTest, DamagedTarballIsRefused) {
   EXPECT_EQ(stack_->Strata({"images", "-a", "-q", "--no-trunc"}).output, before);
 }
 
+// Only ".wh." entries delete: a 0:0 character device under a plain name is refused.
+TEST_F(BadInputTest, WhiteoutDeviceUnderAPlainNameIsRefused) {
+  const std::string dir = stack_->dir() + "/device";
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  ASSERT_TRUE(RunCommandOk({"mknod", dir + "/victim", "c", "0", "0"}).ok());
+  const std::string tar = stack_->dir() + "/device.tar";
+  ASSERT_TRUE(RunCommandOk({"tar", "-C", dir, "-cf", tar, "victim"}).ok());
+  const std::string before = stack_->Strata({"images", "-a", "-q", "--no-trunc"}).output;
+  ExpectError({"import", tar, "device:1"}, 1, "\"victim\": a character device 0:0");
+  EXPECT_EQ(stack_->Strata({"images", "-a", "-q", "--no-trunc"}).output, before);
+}
+
 TEST_F(BadInputTest, BadChangesAndFlags) {
   ASSERT_EQ(stack_->Strata({"create", "--name", "c1", "base", "true"}).exit_code, 0);
   ExpectError({"commit", "-c", "RUN rm -rf /", "c1", "x:1"}, 1, "cannot be changed");
