@@ -104,7 +104,13 @@ absl::Status LayerReader::Error(const char* what) {
 }
 
 absl::Status LayerReader::Open() {
+  if (opened_) return open_status_;
   opened_ = true;
+  open_status_ = OpenOnce();
+  return open_status_;
+}
+
+absl::Status LayerReader::OpenOnce() {
   // Enough bytes to tell every compression apart (the source may hand out tiny chunks).
   std::string head;
   while (head.size() < 6) {
@@ -126,7 +132,7 @@ absl::Status LayerReader::Open() {
 }
 
 absl::StatusOr<archive_entry*> LayerReader::NextEntry() {
-  if (!opened_) RETURN_IF_ERROR(Open());
+  RETURN_IF_ERROR(Open());
   archive_entry* entry = nullptr;
   const int result = archive_read_next_header(tar_, &entry);
   if (result == ARCHIVE_EOF) return nullptr;
@@ -148,7 +154,7 @@ absl::StatusOr<bool> LayerReader::NextBlock(absl::string_view* data, int64_t* of
 }
 
 absl::Status LayerReader::Finish() {
-  if (!opened_) RETURN_IF_ERROR(Open());
+  RETURN_IF_ERROR(Open());
   // The rest of the stream (end-of-archive blocks, padding) and the compressed trailers,
   // which the decoder checks as it reaches them.
   const void* buffer = nullptr;

@@ -64,7 +64,9 @@ class LayerReader {
   uint64_t uncompressed_size() const { return uncompressed_size_; }
 
  private:
+  // Opens on first use; a failed open fails every later call the same way.
   absl::Status Open();
+  absl::Status OpenOnce();
   absl::Status Error(const char* what);
   static la_ssize_t ReadDecompressed(struct archive*, void* client, const void** buffer);
 
@@ -75,6 +77,7 @@ class LayerReader {
   std::unique_ptr<ByteSource> decompressed_;
   struct archive* tar_ = nullptr;
   bool opened_ = false;
+  absl::Status open_status_;
   bool decompressed_eof_ = false;
   absl::Status io_status_;
   Sha256 hasher_;
