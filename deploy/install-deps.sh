@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Strata needs, only those missing (apt-get update first).
 #   install-deps.sh          what the stack needs to build and run
-#   install-deps.sh --test   also what the tests and benchmarks use (podman, the peer we
+#   install-deps.sh --test   also what the tests and benchmarks use (clang-14 for the fuzz
+#                            targets; podman, the peer we
 #                            compare diff output and speed with; python3-grpcio and Node.js
 #                            with the npm packages of examples/node, clients not built from
 #                            our code)
@@ -12,13 +13,14 @@ packages=(
   # build
   bazel-bootstrap g++ protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   libgrpc++-dev libabsl-dev libarchive-dev libpqxx-dev libpq-dev libssl-dev libzstd-dev
-  zlib1g-dev libcurl4-openssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev googletest
+  zlib1g-dev liblzma-dev libbz2-dev libcurl4-openssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev googletest
   # run
   postgresql runc util-linux procps ca-certificates
 )
 if [[ "${1:-}" == "--test" ]]; then
+  # clang-14 and libclang-rt-14-dev: the libFuzzer targets (fuzz/run.sh).
   packages+=(python3 python3-grpcio busybox-static zstd bzip2 xz-utils gzip podman
-             libarchive-tools)
+             libarchive-tools clang-14 libclang-rt-14-dev)
 fi
 
 missing=()

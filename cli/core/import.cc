@@ -63,12 +63,14 @@ absl::Status ReadFileSystem(layer::LayerReader& reader, const std::string& sourc
   for (;;) {
     ASSIGN_OR_RETURN(archive_entry * entry, reader.NextEntry());
     if (entry == nullptr) return reader.Finish();
+    RETURN_IF_ERROR(layer::ValidateLayerEntry(entry));
     const char* name = layer::EntryPath(entry);
     if (name != nullptr && IsImageArchiveMarker(name)) {
       return absl::InvalidArgumentError(absl::StrCat(
           source, " is an image archive (it has ", name,
           " at its root, as `docker save`, `podman save` and OCI layouts write), not a file "
-          "system tarball: load it with `podman load -i ", source,
+          "system tarball: load it with `podman load -i ",
+          source,
           "` or `skopeo copy`; strata import takes what `strata export` or `docker export` "
           "write"));
     }

@@ -121,9 +121,9 @@ TEST_P(CodecRoundTripTest, UnpackGivesTheSameTree) {
   EXPECT_EQ(Describe(dir.Join("unpacked")), Describe(upper));
   EXPECT_TRUE(IsOpaqueDirectory(dir.Join("unpacked/opq")));
   char value[8];
-  EXPECT_LT(::lgetxattr(dir.Join("unpacked/dir").c_str(), "trusted.overlay.origin", value,
-                        sizeof(value)),
-            0)
+  EXPECT_LT(
+      ::lgetxattr(dir.Join("unpacked/dir").c_str(), "trusted.overlay.origin", value, sizeof(value)),
+      0)
       << "overlay bookkeeping must not travel in layers";
 }
 

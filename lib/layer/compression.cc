@@ -135,7 +135,10 @@ const char* CompressionName(Compression compression) {
 Compression DetectCompression(absl::string_view head) {
   if (absl::StartsWith(head, "\x1f\x8b")) return Compression::kGzip;
   if (absl::StartsWith(head, "BZh")) return Compression::kBzip2;
-  if (absl::StartsWith(head, absl::string_view("\xfd" "7zXZ\x00", 6))) return Compression::kXz;
+  if (absl::StartsWith(head, absl::string_view("\xfd"
+                                               "7zXZ\x00",
+                                               6)))
+    return Compression::kXz;
   if (absl::StartsWith(head, "\x28\xb5\x2f\xfd")) return Compression::kZstd;
   return Compression::kNone;
 }
@@ -149,8 +152,8 @@ absl::StatusOr<std::string> LayerMediaType(Compression compression) {
     case Compression::kZstd:
       return std::string(oci::kMediaTypeLayerZstd);
     default:
-      return absl::InvalidArgumentError(absl::StrCat(
-          "OCI has no layer media type for ", CompressionName(compression), " compression"));
+      return absl::InvalidArgumentError(absl::StrCat("OCI has no layer media type for ",
+                                                     CompressionName(compression), " compression"));
   }
 }
 
@@ -169,14 +172,13 @@ absl::StatusOr<Compression> CompressionOfMediaType(absl::string_view media_type)
 }
 
 absl::StatusOr<std::unique_ptr<ByteSink>> NewCompressingSink(Compression compression,
-                                                              ByteSink* next, int level,
-                                                              int threads) {
+                                                             ByteSink* next, int level,
+                                                             int threads) {
   switch (compression) {
     case Compression::kNone:
       return std::unique_ptr<ByteSink>(new PassThroughSink(next));
     case Compression::kGzip:
-      return std::unique_ptr<ByteSink>(
-          new GzipSink(next, level < 0 ? kDefaultGzipLevel : level));
+      return std::unique_ptr<ByteSink>(new GzipSink(next, level < 0 ? kDefaultGzipLevel : level));
     case Compression::kZstd:
       return std::unique_ptr<ByteSink>(
           new ZstdSink(next, level < 0 ? kDefaultZstdLevel : level, threads));

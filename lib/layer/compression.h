@@ -34,8 +34,8 @@ absl::StatusOr<Compression> CompressionOfMediaType(absl::string_view media_type)
 // compressed stream and closes next. zstd runs on `threads` worker threads (0: in the caller).
 // Errors: INVALID_ARGUMENT for a compression Strata does not write (bzip2, xz).
 absl::StatusOr<std::unique_ptr<ByteSink>> NewCompressingSink(Compression compression,
-                                                              ByteSink* next, int level = -1,
-                                                              int threads = 0);
+                                                             ByteSink* next, int level = -1,
+                                                             int threads = 0);
 
 }  // namespace strata::layer
 

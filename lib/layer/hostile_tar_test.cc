@@ -148,13 +148,13 @@ TEST_F(HostileTarTest, WhiteoutTricksStayInside) {
   EXPECT_EQ(Unpack({File("a/.wh...")}).code(), absl::StatusCode::kInvalidArgument);
   // A whiteout through a symlink to the outside deletes nothing outside.
   ASSERT_TRUE(MakeDirs(root_ + outside_).ok());
-  ASSERT_TRUE(Unpack({Symlink("evil", outside_), File("evil/.wh.secret"),
-                      File("evil/.wh..wh..opq")})
-                  .ok());
+  ASSERT_TRUE(Unpack({Symlink("evil", outside_), File("evil/.wh.secret")}).ok());
   ExpectOutsideUntouched();
   struct stat st;
   ASSERT_EQ(::lstat((root_ + outside_ + "/secret").c_str(), &st), 0);
   EXPECT_TRUE(S_ISCHR(st.st_mode)) << "the whiteout lands inside the root";
+  ASSERT_TRUE(Unpack({Symlink("evil2", outside_), File("evil2/.wh..wh..opq")}).ok());
+  ExpectOutsideUntouched();
 }
 
 TEST_F(HostileTarTest, OverlayXattrsFromTheArchiveAreDropped) {

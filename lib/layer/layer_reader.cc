@@ -1,7 +1,11 @@
 #include "lib/layer/layer_reader.h"
 
+#include <utility>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "lib/base/errors.h"
+#include "lib/layer/decompression.h"
 
 namespace strata::layer {
 
@@ -20,110 +24,121 @@ const char* EntryHardlink(archive_entry* entry) {
   return target != nullptr ? target : archive_entry_hardlink_utf8(entry);
 }
 
+namespace {
+
+// Serves `head` (already read from source), then the rest of source.
+class HeadThenRest : public ByteSource {
+ public:
+  HeadThenRest(std::string head, ByteSource* source) : head_(std::move(head)), source_(source) {}
+  absl::StatusOr<absl::string_view> Read() override {
+    if (!head_served_) {
+      head_served_ = true;
+      if (!head_.empty()) return absl::string_view(head_);
+    }
+    return source_->Read();
+  }
+
+ private:
+  std::string head_;
+  ByteSource* source_;
+  bool head_served_ = false;
+};
+
+// libarchive's tar reader warns (ARCHIVE_WARN) when a name cannot be converted to the
+// locale's charset; EntryPath and friends then use the UTF-8 form, so nothing is lost.
+// Every other warning means the archive is damaged.
+bool IsCharsetWarning(struct archive* tar) {
+  const char* message = archive_error_string(tar);
+  return message != nullptr && absl::StrContains(message, "can't be converted");
+}
+
+}  // namespace
+
+absl::Status ValidateLayerEntry(archive_entry* entry) {
+  if (archive_entry_filetype(entry) == AE_IFCHR && archive_entry_rdev(entry) == 0) {
+    const char* path = EntryPath(entry);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "layer entry \"", absl::string_view(path != nullptr ? path : "").substr(0, 200),
+        "\": a character device 0:0 is an overlay whiteout, not a file; layers delete files "
+        "with \".wh.\" entries (OCI image spec)"));
+  }
+  return absl::OkStatus();
+}
+
 LayerReader::LayerReader(ByteSource* source, ByteSink* tee) : source_(source), tee_(tee) {}
 
 LayerReader::~LayerReader() {
   if (tar_ != nullptr) archive_read_free(tar_);
-  if (decompressor_ != nullptr) archive_read_free(decompressor_);
-}
-
-la_ssize_t LayerReader::ReadCompressed(struct archive*, void* client, const void** buffer) {
-  auto* reader = static_cast<LayerReader*>(client);
-  absl::StatusOr<absl::string_view> chunk = reader->source_->Read();
-  if (!chunk.ok()) {
-    reader->io_status_ = chunk.status();
-    return -1;
-  }
-  *buffer = chunk->data();
-  return static_cast<la_ssize_t>(chunk->size());
 }
 
 la_ssize_t LayerReader::ReadDecompressed(struct archive*, void* client, const void** buffer) {
   auto* reader = static_cast<LayerReader*>(client);
   if (reader->decompressed_eof_) return 0;
-  size_t size = 0;
-  la_int64_t offset = 0;
-  const int result = archive_read_data_block(reader->decompressor_, buffer, &size, &offset);
-  if (result == ARCHIVE_EOF) {
+  absl::StatusOr<absl::string_view> chunk = reader->decompressed_->Read();
+  if (!chunk.ok()) {
+    if (reader->io_status_.ok()) reader->io_status_ = chunk.status();
+    return -1;
+  }
+  if (chunk->empty()) {
     reader->decompressed_eof_ = true;
     return 0;
   }
-  if (result < ARCHIVE_WARN) {
-    if (reader->io_status_.ok()) {
-      const char* message = archive_error_string(reader->decompressor_);
-      reader->io_status_ = absl::InvalidArgumentError(
-          absl::StrCat("decompressing: ", message ? message : "corrupt data"));
-    }
-    return -1;
-  }
-  absl::string_view data(static_cast<const char*>(*buffer), size);
-  reader->hasher_.Update(data);
-  reader->uncompressed_size_ += size;
+  reader->hasher_.Update(*chunk);
+  reader->uncompressed_size_ += chunk->size();
   if (reader->tee_ != nullptr) {
-    absl::Status status = reader->tee_->Write(data);
+    absl::Status status = reader->tee_->Write(*chunk);
     if (!status.ok()) {
       reader->io_status_ = status;
       return -1;
     }
   }
-  return static_cast<la_ssize_t>(size);
+  *buffer = chunk->data();
+  return static_cast<la_ssize_t>(chunk->size());
 }
 
-absl::Status LayerReader::Error(struct archive* which, const char* what) {
+absl::Status LayerReader::Error(const char* what) {
   if (!io_status_.ok()) return io_status_;
-  const char* message = archive_error_string(which);
+  const char* message = archive_error_string(tar_);
   return absl::InvalidArgumentError(
       absl::StrCat("not a valid tar archive (", what, "): ", message ? message : "corrupt"));
 }
 
 absl::Status LayerReader::Open() {
+  if (opened_) return open_status_;
   opened_ = true;
-  decompressor_ = archive_read_new();
-  archive_read_support_filter_gzip(decompressor_);
-  archive_read_support_filter_bzip2(decompressor_);
-  archive_read_support_filter_xz(decompressor_);
-  archive_read_support_filter_zstd(decompressor_);
-  archive_read_support_format_raw(decompressor_);
-  if (archive_read_open2(decompressor_, this, nullptr, &LayerReader::ReadCompressed, nullptr,
-                         nullptr) != ARCHIVE_OK) {
-    return Error(decompressor_, "reading");
+  open_status_ = OpenOnce();
+  return open_status_;
+}
+
+absl::Status LayerReader::OpenOnce() {
+  // Enough bytes to tell every compression apart (the source may hand out tiny chunks).
+  std::string head;
+  while (head.size() < 6) {
+    ASSIGN_OR_RETURN(absl::string_view chunk, source_->Read());
+    if (chunk.empty()) break;
+    head.append(chunk.data(), chunk.size());
   }
-  archive_entry* raw = nullptr;
-  const int result = archive_read_next_header(decompressor_, &raw);
-  if (result == ARCHIVE_EOF) return absl::InvalidArgumentError("the stream is empty");
-  if (result < ARCHIVE_WARN) return Error(decompressor_, "detecting the compression");
-  switch (archive_filter_code(decompressor_, 0)) {
-    case ARCHIVE_FILTER_GZIP:
-      compression_ = Compression::kGzip;
-      break;
-    case ARCHIVE_FILTER_BZIP2:
-      compression_ = Compression::kBzip2;
-      break;
-    case ARCHIVE_FILTER_XZ:
-      compression_ = Compression::kXz;
-      break;
-    case ARCHIVE_FILTER_ZSTD:
-      compression_ = Compression::kZstd;
-      break;
-    default:
-      compression_ = Compression::kNone;
-  }
+  if (head.empty()) return absl::InvalidArgumentError("the stream is empty");
+  compression_ = DetectCompression(head);
+  head_and_rest_ = std::make_unique<HeadThenRest>(std::move(head), source_);
+  decompressed_ = NewDecompressingSource(compression_, head_and_rest_.get());
   tar_ = archive_read_new();
   archive_read_support_format_tar(tar_);
-  if (archive_read_open2(tar_, this, nullptr, &LayerReader::ReadDecompressed, nullptr,
-                         nullptr) != ARCHIVE_OK) {
-    return Error(tar_, "reading");
+  if (archive_read_open2(tar_, this, nullptr, &LayerReader::ReadDecompressed, nullptr, nullptr) !=
+      ARCHIVE_OK) {
+    return Error("reading");
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<archive_entry*> LayerReader::NextEntry() {
-  if (!opened_) RETURN_IF_ERROR(Open());
+  RETURN_IF_ERROR(Open());
   archive_entry* entry = nullptr;
   const int result = archive_read_next_header(tar_, &entry);
   if (result == ARCHIVE_EOF) return nullptr;
-  if (result < ARCHIVE_WARN) return Error(tar_, "reading an entry header");
-  return entry;
+  // ARCHIVE_RETRY is a header that failed its checksum: never an entry.
+  if (result == ARCHIVE_OK || (result == ARCHIVE_WARN && IsCharsetWarning(tar_))) return entry;
+  return Error("reading an entry header");
 }
 
 absl::StatusOr<bool> LayerReader::NextBlock(absl::string_view* data, int64_t* offset) {
@@ -132,14 +147,16 @@ absl::StatusOr<bool> LayerReader::NextBlock(absl::string_view* data, int64_t* of
   la_int64_t block_offset = 0;
   const int result = archive_read_data_block(tar_, &buffer, &size, &block_offset);
   if (result == ARCHIVE_EOF) return false;
-  if (result < ARCHIVE_WARN) return Error(tar_, "reading entry contents");
+  if (result != ARCHIVE_OK) return Error("reading entry contents");
   *data = absl::string_view(static_cast<const char*>(buffer), size);
   *offset = block_offset;
   return true;
 }
 
 absl::Status LayerReader::Finish() {
-  if (!opened_) RETURN_IF_ERROR(Open());
+  RETURN_IF_ERROR(Open());
+  // The rest of the stream (end-of-archive blocks, padding) and the compressed trailers,
+  // which the decoder checks as it reaches them.
   const void* buffer = nullptr;
   while (!decompressed_eof_) {
     if (ReadDecompressed(nullptr, this, &buffer) < 0) return io_status_;

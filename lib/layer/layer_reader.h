@@ -10,6 +10,8 @@
 #include <archive_entry.h>
 
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "lib/digest/digest.h"
@@ -25,6 +27,13 @@ const char* EntryPath(archive_entry* entry);
 const char* EntrySymlink(archive_entry* entry);
 const char* EntryHardlink(archive_entry* entry);
 
+// The rules a layer entry must follow whoever reads it (import checks them before it
+// records a layer, unpack again before it writes a snapshot): a character device 0:0 is
+// overlayfs's spelling of a whiteout, so a layer carrying one under a plain name would delete
+// the lower file once unpacked; layers delete with ".wh." entries (OCI image spec) only.
+// Errors: INVALID_ARGUMENT naming the entry and the rule.
+absl::Status ValidateLayerEntry(archive_entry* entry);
+
 class LayerReader {
  public:
   // source and tee (optional: receives every uncompressed byte) must outlive the reader.
@@ -34,8 +43,11 @@ class LayerReader {
   LayerReader& operator=(const LayerReader&) = delete;
 
   // The next entry (owned by the reader, valid until the next call), or nullptr after the
-  // last. Errors: INVALID_ARGUMENT when the bytes are not a (compressed) tar archive or are
-  // truncated; the source's and the tee's errors as they are.
+  // last. Every decoder complaint is an error, never skipped: a header whose checksum fails
+  // is not read as an entry, and a damaged compressed stream (bad CRC, bad length, corrupt
+  // or truncated data: see decompression.h) fails the read.
+  // Errors: INVALID_ARGUMENT when the bytes are not a (compressed) tar archive, are damaged
+  // or are truncated; the source's and the tee's errors as they are.
   absl::StatusOr<archive_entry*> NextEntry();
 
   // The next block of the current entry's contents at *offset (sparse files leave gaps);
@@ -52,16 +64,20 @@ class LayerReader {
   uint64_t uncompressed_size() const { return uncompressed_size_; }
 
  private:
+  // Opens on first use; a failed open fails every later call the same way.
   absl::Status Open();
-  absl::Status Error(struct archive* which, const char* what);
-  static la_ssize_t ReadCompressed(struct archive*, void* client, const void** buffer);
+  absl::Status OpenOnce();
+  absl::Status Error(const char* what);
   static la_ssize_t ReadDecompressed(struct archive*, void* client, const void** buffer);
 
   ByteSource* source_;
   ByteSink* tee_;
-  struct archive* decompressor_ = nullptr;
+  // The first bytes of the source (enough to tell the compression), served before the rest.
+  std::unique_ptr<ByteSource> head_and_rest_;
+  std::unique_ptr<ByteSource> decompressed_;
   struct archive* tar_ = nullptr;
   bool opened_ = false;
+  absl::Status open_status_;
   bool decompressed_eof_ = false;
   absl::Status io_status_;
   Sha256 hasher_;

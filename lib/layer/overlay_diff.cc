@@ -131,14 +131,13 @@ class DiffBuilder {
                               O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         for (const std::string& child : lost) {
           struct stat st;
-          if (!dir.valid() ||
-              ::fstatat(dir.get(), child.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+          if (!dir.valid() || ::fstatat(dir.get(), child.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
             deleted_in_opaque_.push_back(absl::StrCat(path, "/", child));
           }
         }
       }
-    } else if (below && is_dir && S_ISDIR(below->st_mode) &&
-               below->st_mode == entry.st.st_mode && below->st_size == entry.st.st_size &&
+    } else if (below && is_dir && S_ISDIR(below->st_mode) && below->st_mode == entry.st.st_mode &&
+               below->st_size == entry.st.st_size &&
                below->st_mtim.tv_sec == entry.st.st_mtim.tv_sec &&
                below->st_mtim.tv_nsec == entry.st.st_mtim.tv_nsec) {
       // Copied up only because something inside changed.
@@ -201,9 +200,8 @@ absl::StatusOr<std::vector<Change>> OverlayChanges(const std::string& upper_dir,
     lowers.push_back(std::move(fd));
   }
   DiffBuilder builder(std::move(lowers));
-  RETURN_IF_ERROR(WalkTree(upper.get(), [&builder](const TreeEntry& entry) {
-    return builder.OnEntry(entry);
-  }));
+  RETURN_IF_ERROR(
+      WalkTree(upper.get(), [&builder](const TreeEntry& entry) { return builder.OnEntry(entry); }));
   return builder.Finish();
 }
 

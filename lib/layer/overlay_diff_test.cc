@@ -1,6 +1,8 @@
 // The overlay diff on a real overlay mount: the same operations podman's test ran give the
 // same letters, and the opaque directory case follows our documented rule.
 
+#include "lib/layer/overlay_diff.h"
+
 #include <sys/mount.h>
 
 #include <string>
@@ -10,7 +12,6 @@
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "lib/base/fs.h"
-#include "lib/layer/overlay_diff.h"
 #include "lib/testing/subprocess.h"
 #include "lib/testing/temp_dir.h"
 #include "lib/testing/tree.h"
@@ -34,14 +35,14 @@ class OverlayDiffTest : public ::testing::Test {
                                     "echo x > olddir/x && echo old > etc/replaced"})
                     .ok());
     // A layer above it deletes one file.
-    ASSERT_TRUE(testing::RunOk({"/bin/sh", "-c",
-                                "cd " + dir_.Join("lower2") +
-                                    " && mkdir etc && mknod etc/replaced c 0 0"})
-                    .ok());
-    const std::string options = absl::StrCat(
-        "lowerdir=", dir_.Join("lower2"), ":", dir_.Join("lower1"), ",upperdir=",
-        dir_.Join("upper"), ",workdir=", dir_.Join("work"),
-        ",redirect_dir=off,metacopy=off,index=off");
+    ASSERT_TRUE(
+        testing::RunOk({"/bin/sh", "-c",
+                        "cd " + dir_.Join("lower2") + " && mkdir etc && mknod etc/replaced c 0 0"})
+            .ok());
+    const std::string options =
+        absl::StrCat("lowerdir=", dir_.Join("lower2"), ":", dir_.Join("lower1"),
+                     ",upperdir=", dir_.Join("upper"), ",workdir=", dir_.Join("work"),
+                     ",redirect_dir=off,metacopy=off,index=off");
     ASSERT_EQ(::mount("overlay", dir_.Join("merged").c_str(), "overlay", 0, options.c_str()), 0)
         << strerror(errno);
     mounted_ = true;
@@ -52,8 +53,8 @@ class OverlayDiffTest : public ::testing::Test {
   }
 
   void Run(const std::string& script) {
-    ASSERT_TRUE(testing::RunOk({"/bin/sh", "-c", "cd " + dir_.Join("merged") + " && " + script})
-                    .ok());
+    ASSERT_TRUE(
+        testing::RunOk({"/bin/sh", "-c", "cd " + dir_.Join("merged") + " && " + script}).ok());
   }
 
   std::string Diff() {

@@ -36,8 +36,7 @@ absl::StatusOr<std::string> CleanPath(absl::string_view path) {
   return absl::StrJoin(parts, "/");
 }
 
-absl::StatusOr<UniqueFd> OpenInRoot(int root_fd, const std::string& path, int flags,
-                                    mode_t mode) {
+absl::StatusOr<UniqueFd> OpenInRoot(int root_fd, const std::string& path, int flags, mode_t mode) {
   struct open_how how {};
   how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
   how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
@@ -62,8 +61,8 @@ absl::StatusOr<UniqueFd> MakeDirsInRoot(int root_fd, const std::string& path) {
   if (::mkdirat(parent_fd.get(), name.c_str(), 0755) != 0 && errno != EEXIST) {
     return ErrnoStatus(errno, absl::StrCat("mkdir \"/", path, "\""));
   }
-  UniqueFd created(::openat(parent_fd.get(), name.c_str(),
-                            O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd created(
+      ::openat(parent_fd.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!created.valid()) {
     if (errno == ENOTDIR || errno == ELOOP) {
       return absl::AlreadyExistsError(

@@ -98,8 +98,7 @@ TarWriter::TarWriter(ByteSink* sink) : sink_(sink), archive_(archive_write_new()
 
 TarWriter::~TarWriter() { archive_write_free(archive_); }
 
-long TarWriter::WriteCallback(struct archive*, void* client, const void* buffer,
-                              size_t length) {
+long TarWriter::WriteCallback(struct archive*, void* client, const void* buffer, size_t length) {
   auto* writer = static_cast<TarWriter*>(client);
   absl::Status status =
       writer->sink_->Write(absl::string_view(static_cast<const char*>(buffer), length));
@@ -131,7 +130,8 @@ absl::Status TarWriter::WriteEntry(const TarHeader& header, int content_fd) {
   } else {
     archive_entry_set_filetype(entry.get(), header.mode & S_IFMT);
     if (S_ISREG(header.mode)) archive_entry_set_size(entry.get(), header.size);
-    if (S_ISLNK(header.mode)) archive_entry_copy_symlink(entry.get(), header.symlink_target.c_str());
+    if (S_ISLNK(header.mode))
+      archive_entry_copy_symlink(entry.get(), header.symlink_target.c_str());
     if (S_ISCHR(header.mode) || S_ISBLK(header.mode)) {
       archive_entry_set_rdev(entry.get(), header.rdev);
     }

@@ -48,8 +48,8 @@ absl::Status VisitOne(int parent_fd, const std::string& name, const std::string&
   }
   ASSIGN_OR_RETURN(Visit next, visit(entry));
   if (!S_ISDIR(entry.st.st_mode) || next == Visit::kSkipChildren) return absl::OkStatus();
-  UniqueFd child(::openat(parent_fd, name.c_str(),
-                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd child(
+      ::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!child.valid()) {
     if (errno == ENOENT) return absl::OkStatus();
     return ErrnoStatus(errno, absl::StrCat("open \"/", path, "\""));

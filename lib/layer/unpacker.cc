@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "lib/base/errors.h"
 #include "lib/base/fs.h"
 #include "lib/layer/layer_reader.h"
@@ -36,7 +38,8 @@ absl::Status Invalid(const std::string& entry, absl::string_view problem) {
 
 class Unpacker {
  public:
-  Unpacker(int root_fd, LayerReader* reader) : root_fd_(root_fd), reader_(reader) {}
+  Unpacker(int root_fd, LayerReader* reader, std::optional<std::vector<int>> lower_layers)
+      : root_fd_(root_fd), reader_(reader), lower_layers_(std::move(lower_layers)) {}
 
   absl::Status Entry(archive_entry* entry) {
     const char* raw_name = EntryPath(entry);
@@ -48,20 +51,18 @@ class Unpacker {
     if (path.empty()) return ApplyRootMetadata(entry);
 
     auto [parent, base] = SplitPath(path);
-    if (base == kOpaqueWhiteoutName) return MarkOpaque(parent, name);
+    if (base == kOpaqueWhiteoutName) return MarkOpaque(parent);
     if (absl::StartsWith(base, ".wh..wh.")) return absl::OkStatus();  // aufs bookkeeping
     if (absl::StartsWith(base, kWhiteoutPrefix)) {
       const std::string target = base.substr(sizeof(kWhiteoutPrefix) - 1);
       if (target.empty() || target == "." || target == "..") {
         return Invalid(name, "whiteout of an invalid name");
       }
-      ASSIGN_OR_RETURN(int parent_fd, ParentDir(parent));
-      RETURN_IF_ERROR(RemoveAllAt(parent_fd, target));
-      if (::mknodat(parent_fd, target.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0) {
-        return ErrnoStatus(errno, absl::StrCat("whiteout \"/", path, "\""));
-      }
+      // Written at the end, once every entry of the layer is known (see unpacker.h).
+      whiteouts_.push_back(parent.empty() ? target : absl::StrCat(parent, "/", target));
       return absl::OkStatus();
     }
+    RETURN_IF_ERROR(ValidateLayerEntry(entry));
 
     ASSIGN_OR_RETURN(int parent_fd, ParentDir(parent));
     const char* hardlink = EntryHardlink(entry);
@@ -85,8 +86,11 @@ class Unpacker {
     }
   }
 
-  // Directory mtimes are set last: creating their children would change them again.
+  // Whiteouts and opaque markers, then directory mtimes (creating their children, whiteouts
+  // included, would change them again).
   absl::Status Finish() {
+    ForgetCachedParent();
+    RETURN_IF_ERROR(WriteWhiteouts());
     for (auto it = directory_times_.rbegin(); it != directory_times_.rend(); ++it) {
       absl::StatusOr<UniqueFd> dir = OpenInRoot(root_fd_, it->first, O_RDONLY | O_DIRECTORY);
       if (!dir.ok()) continue;  // replaced by a later entry
@@ -111,12 +115,95 @@ class Unpacker {
   // path resolves to. The descriptor stays open: the entry being written still uses it.
   void ForgetCachedParent() { cache_valid_ = false; }
 
-  absl::Status MarkOpaque(const std::string& dir, const std::string& name) {
+  // The marker says the directory exists and hides what is below it; the xattr is set at
+  // the end, with the whiteouts.
+  absl::Status MarkOpaque(const std::string& dir) {
     ForgetCachedParent();
     ASSIGN_OR_RETURN(UniqueFd path_fd, MakeDirsInRoot(root_fd_, dir));
-    ASSIGN_OR_RETURN(UniqueFd dir_fd, OpenInRoot(root_fd_, dir, O_RDONLY | O_DIRECTORY));
-    if (::fsetxattr(dir_fd.get(), kOverlayOpaqueXattr, "y", 1, 0) != 0) {
-      return ErrnoStatus(errno, absl::StrCat("mark \"/", dir, "\" opaque"));
+    opaque_dirs_.insert(dir);
+    return absl::OkStatus();
+  }
+
+  // True when the layer makes path's parent, or a directory above it, opaque.
+  bool UnderOpaqueDirectory(const std::string& path) const {
+    if (opaque_dirs_.count("") > 0) return true;
+    for (size_t slash = path.find('/'); slash != std::string::npos;
+         slash = path.find('/', slash + 1)) {
+      if (opaque_dirs_.count(path.substr(0, slash)) > 0) return true;
+    }
+    return false;
+  }
+
+  // Whether the layers below show something at path, as overlayfs looks it up: top first, a
+  // whiteout hides it, an opaque directory on the way ends the search below that layer, a
+  // non-directory on the way means there is no such path. Unknown lower layers: assume so.
+  bool VisibleBelow(const std::string& path) const {
+    if (!lower_layers_.has_value()) return true;
+    const std::vector<std::string> parts = absl::StrSplit(path, '/');
+    for (const int lower : *lower_layers_) {
+      int dir = lower;
+      UniqueFd held;
+      bool opaque_on_the_way = false;
+      for (size_t i = 0; i < parts.size(); ++i) {
+        struct stat st;
+        if (::fstatat(dir, parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) break;
+        if (IsWhiteoutDevice(st)) return false;
+        if (i + 1 == parts.size()) return true;
+        if (!S_ISDIR(st.st_mode)) return false;
+        UniqueFd next(
+            ::openat(dir, parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!next.valid()) return true;  // cannot tell: a whiteout too many is harmless
+        char value[4];
+        if (::fgetxattr(next.get(), kOverlayOpaqueXattr, value, sizeof(value)) == 1 &&
+            value[0] == 'y') {
+          opaque_on_the_way = true;
+        }
+        held = std::move(next);
+        dir = held.get();
+      }
+      if (opaque_on_the_way) return false;
+    }
+    return false;
+  }
+
+  absl::Status WriteWhiteouts() {
+    // A whiteout of a directory the layer creates itself: the lower directory is gone, the
+    // new one must not merge with it.
+    for (const std::string& path : whiteouts_) {
+      absl::StatusOr<UniqueFd> existing =
+          OpenInRoot(root_fd_, path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      struct stat st;
+      if (existing.ok() && ::fstat(existing->get(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        opaque_dirs_.insert(path);
+      }
+    }
+    const bool anything_below = !lower_layers_.has_value() || !lower_layers_->empty();
+    for (const std::string& path : whiteouts_) {
+      if (!anything_below || UnderOpaqueDirectory(path)) continue;
+      auto [parent, base] = SplitPath(path);
+      absl::StatusOr<UniqueFd> parent_fd =
+          OpenInRoot(root_fd_, parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (!parent_fd.ok()) {
+        if (!absl::IsNotFound(parent_fd.status())) continue;  // a non-directory replaces it
+        parent_fd = MakeDirsInRoot(root_fd_, parent);
+        if (!parent_fd.ok()) continue;
+      }
+      struct stat st;
+      // What the layer creates itself replaces the lower entry: no whiteout needed.
+      if (::fstatat(parent_fd->get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) continue;
+      if (!VisibleBelow(path)) continue;
+      if (::mknodat(parent_fd->get(), base.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0) {
+        return ErrnoStatus(errno, absl::StrCat("whiteout \"/", path, "\""));
+      }
+    }
+    if (!anything_below) return absl::OkStatus();
+    for (const std::string& dir : opaque_dirs_) {
+      absl::StatusOr<UniqueFd> dir_fd =
+          OpenInRoot(root_fd_, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (!dir_fd.ok()) continue;  // replaced by a non-directory later in the layer
+      if (::fsetxattr(dir_fd->get(), kOverlayOpaqueXattr, "y", 1, 0) != 0) {
+        return ErrnoStatus(errno, absl::StrCat("mark \"/", dir, "\" opaque"));
+      }
     }
     return absl::OkStatus();
   }
@@ -144,9 +231,9 @@ class Unpacker {
     archive_entry_xattr_reset(entry);
     while (archive_entry_xattr_next(entry, &xattr_name, &value, &size) == ARCHIVE_OK) {
       if (absl::StartsWith(xattr_name, kOverlayXattrPrefix)) continue;
-      int result = fd >= 0 ? ::fsetxattr(fd, xattr_name, value, size, 0)
-                           : ::lsetxattr(ProcFdPath(parent_fd, base).c_str(), xattr_name,
-                                         value, size, 0);
+      int result =
+          fd >= 0 ? ::fsetxattr(fd, xattr_name, value, size, 0)
+                  : ::lsetxattr(ProcFdPath(parent_fd, base).c_str(), xattr_name, value, size, 0);
       // user.* xattrs are not permitted on symlinks and devices; nothing to keep there.
       if (result != 0 && !(errno == EPERM && fd < 0)) {
         return ErrnoStatus(errno, absl::StrCat("set xattr ", xattr_name, " on \"/", path, "\""));
@@ -179,16 +266,15 @@ class Unpacker {
   absl::Status Directory(archive_entry* entry, int parent_fd, const std::string& base,
                          const std::string& path) {
     struct stat st;
-    if (::fstatat(parent_fd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-        !S_ISDIR(st.st_mode)) {
+    if (::fstatat(parent_fd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) {
       ForgetCachedParent();
       RETURN_IF_ERROR(RemoveAllAt(parent_fd, base));
       if (::mkdirat(parent_fd, base.c_str(), 0700) != 0) {
         return ErrnoStatus(errno, "mkdir \"/" + path + "\"");
       }
     }
-    UniqueFd dir(::openat(parent_fd, base.c_str(),
-                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd dir(
+        ::openat(parent_fd, base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!dir.valid()) return ErrnoStatus(errno, "open \"/" + path + "\"");
     RETURN_IF_ERROR(Metadata(entry, dir.get(), parent_fd, base, path, false));
     directory_times_.emplace_back(path, Mtime(entry));
@@ -258,8 +344,7 @@ class Unpacker {
                                         "\" outside the layer"));
     }
     auto [target_parent, target_base] = SplitPath(*target);
-    absl::StatusOr<UniqueFd> target_dir =
-        OpenInRoot(root_fd_, target_parent, O_PATH | O_DIRECTORY);
+    absl::StatusOr<UniqueFd> target_dir = OpenInRoot(root_fd_, target_parent, O_PATH | O_DIRECTORY);
     if (!target_dir.ok()) {
       return Invalid(path, absl::StrCat("hard link to missing \"", *target, "\""));
     }
@@ -285,6 +370,10 @@ class Unpacker {
 
   const int root_fd_;
   LayerReader* reader_;
+  const std::optional<std::vector<int>> lower_layers_;
+  // Paths the layer's ".wh." entries delete, and the directories it makes opaque.
+  std::vector<std::string> whiteouts_;
+  std::set<std::string> opaque_dirs_;
   std::string cached_parent_;
   UniqueFd cached_parent_fd_;
   bool cache_valid_ = false;
@@ -293,9 +382,10 @@ class Unpacker {
 
 }  // namespace
 
-absl::StatusOr<UnpackStats> UnpackLayer(ByteSource* source, int root_fd) {
+absl::StatusOr<UnpackStats> UnpackLayer(ByteSource* source, int root_fd,
+                                        const UnpackOptions& options) {
   LayerReader reader(source);
-  Unpacker unpacker(root_fd, &reader);
+  Unpacker unpacker(root_fd, &reader, options.lower_layers);
   UnpackStats stats;
   for (;;) {
     ASSIGN_OR_RETURN(archive_entry * entry, reader.NextEntry());

@@ -8,8 +8,17 @@
 // the xattr trusted.overlay.opaque=y; trusted.overlay.* xattrs in the tar are dropped (only
 // Strata decides what overlayfs sees). Safe to run on several threads at once: nothing here
 // depends on the process's umask or working directory.
+//
+// Whiteouts follow the OCI image spec: they delete from the layers below only, whatever
+// their order in the tar. So a layer never hides what it creates itself (an entry and a
+// whiteout of the same name keep the entry; a directory so replaced becomes opaque, since
+// the lower one was deleted), and whiteouts inside a directory the layer makes opaque are
+// not written (nothing below shows through there, and overlayfs would list them). Only the
+// OCI entries make whiteouts: a character device 0:0 under a plain name is refused.
 
 #include <cstdint>
+#include <optional>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "lib/digest/digest.h"
@@ -17,6 +26,15 @@
 #include "lib/layer/stream.h"
 
 namespace strata::layer {
+
+struct UnpackOptions {
+  // The unpacked layers below this one, top first (open directories, not owned), when the
+  // target is a snapshot to be stacked on them. Then a whiteout is written only where those
+  // layers show something to hide, so a bottom layer (none below) gets no whiteout and no
+  // opaque marker at all. Unset: every whiteout and marker is written (the directory is read
+  // back as a layer later, so it keeps what the tar says).
+  std::optional<std::vector<int>> lower_layers;
+};
 
 struct UnpackStats {
   Compression compression = Compression::kNone;
@@ -28,9 +46,11 @@ struct UnpackStats {
 
 // Unpacks the layer read from source into the (empty, or partially filled by earlier layers
 // of the same tar) directory open at root_fd.
-// Errors: INVALID_ARGUMENT (not a tar, truncated, an entry escaping the root, a hard link to
-// a missing file), errno-based errors writing the tree, the source's errors.
-absl::StatusOr<UnpackStats> UnpackLayer(ByteSource* source, int root_fd);
+// Errors: INVALID_ARGUMENT (not a tar, damaged, truncated, an entry escaping the root, a
+// hard link to a missing file, a character device 0:0), errno-based errors writing the tree,
+// the source's errors.
+absl::StatusOr<UnpackStats> UnpackLayer(ByteSource* source, int root_fd,
+                                        const UnpackOptions& options = {});
 
 }  // namespace strata::layer
 

@@ -92,6 +92,50 @@ TEST_F(BadInputTest, CorruptTarballIsRefused) {
   EXPECT_EQ(Images(), before);
 }
 
+// Damage that libarchive alone lets through (a gzip CRC, a tar header checksum) fails the
+// import with its cause, and no image is recorded, tagged or not.
+TEST_F(BadInputTest, DamagedTarballIsRefused) {
+  auto tarball = stack_->BusyboxTarball("gzip");
+  ASSERT_TRUE(tarball.ok());
+  auto gzip = ReadFile(*tarball);
+  ASSERT_TRUE(gzip.ok());
+  std::string bad_crc = *gzip;
+  bad_crc[bad_crc.size() - 8] ^= 0x01;
+  const std::string bad_crc_path = stack_->dir() + "/bad-crc.tar.gz";
+  ASSERT_TRUE(WriteFileAtomically(bad_crc_path, bad_crc).ok());
+
+  const std::string dir = stack_->dir() + "/damaged";
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  ASSERT_TRUE(WriteFileAtomically(dir + "/a", "a").ok());
+  ASSERT_TRUE(WriteFileAtomically(dir + "/b", "b").ok());
+  const std::string tar_path = stack_->dir() + "/bad-header.tar";
+  ASSERT_TRUE(RunCommandOk({"tar", "--format=ustar", "-C", dir, "-cf", tar_path, "a", "b"}).ok());
+  auto tar = ReadFile(tar_path);
+  ASSERT_TRUE(tar.ok());
+  std::string bad_header = *tar;
+  ASSERT_EQ(bad_header[1024], 'b');  // the second header: after a's header and data block
+  bad_header[1024] = 'c';
+  ASSERT_TRUE(WriteFileAtomically(tar_path, bad_header).ok());
+
+  const std::string before = stack_->Strata({"images", "-a", "-q", "--no-trunc"}).output;
+  ExpectError({"import", bad_crc_path, "damaged:1"}, 1, "incorrect data check");
+  ExpectError({"import", bad_crc_path}, 1, "bad-crc.tar.gz");
+  ExpectError({"import", tar_path, "damaged:2"}, 1, "Damaged tar archive");
+  EXPECT_EQ(stack_->Strata({"images", "-a", "-q", "--no-trunc"}).output, before);
+}
+
+// Only ".wh." entries delete: a 0:0 character device under a plain name is refused.
+TEST_F(BadInputTest, WhiteoutDeviceUnderAPlainNameIsRefused) {
+  const std::string dir = stack_->dir() + "/device";
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  ASSERT_TRUE(RunCommandOk({"mknod", dir + "/victim", "c", "0", "0"}).ok());
+  const std::string tar = stack_->dir() + "/device.tar";
+  ASSERT_TRUE(RunCommandOk({"tar", "-C", dir, "-cf", tar, "victim"}).ok());
+  const std::string before = stack_->Strata({"images", "-a", "-q", "--no-trunc"}).output;
+  ExpectError({"import", tar, "device:1"}, 1, "\"victim\": a character device 0:0");
+  EXPECT_EQ(stack_->Strata({"images", "-a", "-q", "--no-trunc"}).output, before);
+}
+
 TEST_F(BadInputTest, BadChangesAndFlags) {
   ASSERT_EQ(stack_->Strata({"create", "--name", "c1", "base", "true"}).exit_code, 0);
   ExpectError({"commit", "-c", "RUN rm -rf /", "c1", "x:1"}, 1, "cannot be changed");
@@ -109,8 +153,7 @@ TEST_F(BadInputTest, ServiceDownIsNamed) {
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(result.error_output, "cannot reach the runtime at 127.0.0.1:1"))
       << result.error_output;
-  CommandResult status = RunCommand({stack_->StrataBinary(), "--runtime", "127.0.0.1:1",
-                                     "status"},
+  CommandResult status = RunCommand({stack_->StrataBinary(), "--runtime", "127.0.0.1:1", "status"},
                                     {.env = stack_->Env(), .separate_stderr = true})
                              .value();
   EXPECT_EQ(status.exit_code, 1);

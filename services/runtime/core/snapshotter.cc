@@ -93,24 +93,37 @@ absl::StatusOr<std::vector<Snapshot>> Snapshotter::Prepare(const std::vector<Lay
   std::vector<Snapshot> snapshots;
   snapshots.reserve(layers.size());
   for (const LayerRef& layer : layers) {
-    ASSIGN_OR_RETURN(Snapshot snapshot, PrepareOne(layer));
+    ASSIGN_OR_RETURN(Snapshot snapshot, PrepareOne(layer, snapshots));
     snapshots.push_back(std::move(snapshot));
   }
   return snapshots;
 }
 
-absl::StatusOr<Snapshot> Snapshotter::PrepareOne(const LayerRef& layer) {
+absl::StatusOr<Snapshot> Snapshotter::PrepareOne(const LayerRef& layer,
+                                                 const std::vector<Snapshot>& below) {
   absl::MutexLock lock(LockFor(layer.chain_id));
   absl::StatusOr<Snapshot> existing = Existing(layer.chain_id);
   if (existing.ok() || !absl::IsNotFound(existing.status())) return existing;
   const std::string final_dir = absl::StrCat(snapshots_dir_, "/", layer.chain_id.hex());
-  RETURN_IF_ERROR(Unpack(layer, final_dir));
+  RETURN_IF_ERROR(Unpack(layer, below, final_dir));
   return Existing(layer.chain_id);
 }
 
-absl::Status Snapshotter::Unpack(const LayerRef& layer, const std::string& final_dir) {
-  std::string temp = absl::StrCat(snapshots_dir_, "/.tmp-", layer.chain_id.hex().substr(0, 16),
-                                  "-XXXXXX");
+absl::Status Snapshotter::Unpack(const LayerRef& layer, const std::vector<Snapshot>& below,
+                                 const std::string& final_dir) {
+  // The layers below, top first: whiteouts are written only where they hide something.
+  std::vector<UniqueFd> lower_dirs;
+  layer::UnpackOptions options;
+  options.lower_layers.emplace();
+  for (auto it = below.rbegin(); it != below.rend(); ++it) {
+    UniqueFd dir(::open(it->dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.valid()) return ErrnoStatus(errno, "open " + it->dir);
+    options.lower_layers->push_back(dir.get());
+    lower_dirs.push_back(std::move(dir));
+  }
+
+  std::string temp =
+      absl::StrCat(snapshots_dir_, "/.tmp-", layer.chain_id.hex().substr(0, 16), "-XXXXXX");
   if (::mkdtemp(temp.data()) == nullptr) return ErrnoStatus(errno, "mkdtemp " + temp);
   auto cleanup = [&temp](absl::Status status) {
     (void)RemoveAll(temp);
@@ -126,7 +139,7 @@ absl::Status Snapshotter::Unpack(const LayerRef& layer, const std::string& final
     return cleanup(Annotate(blob.status(), absl::StrCat("layer ", layer.digest.str())));
   }
   layer::HashingSource hashed(blob->get());
-  absl::StatusOr<layer::UnpackStats> stats = layer::UnpackLayer(&hashed, fs_fd.get());
+  absl::StatusOr<layer::UnpackStats> stats = layer::UnpackLayer(&hashed, fs_fd.get(), options);
   if (!stats.ok()) {
     absl::Status status = stats.status();
     if (absl::IsInvalidArgument(status)) status = absl::DataLossError(status.message());
@@ -134,14 +147,13 @@ absl::Status Snapshotter::Unpack(const LayerRef& layer, const std::string& final
   }
   const Digest digest = hashed.Finish();
   if (digest != layer.digest) {
-    return cleanup(absl::DataLossError(absl::StrCat("layer blob ", layer.digest.str(),
-                                                    ": its bytes hash to ", digest.str())));
+    return cleanup(absl::DataLossError(
+        absl::StrCat("layer blob ", layer.digest.str(), ": its bytes hash to ", digest.str())));
   }
   if (stats->diff_id != layer.diff_id) {
-    return cleanup(absl::DataLossError(absl::StrCat("layer ", layer.digest.str(),
-                                                    ": expected diff id ", layer.diff_id.str(),
-                                                    ", the content hashes to ",
-                                                    stats->diff_id.str())));
+    return cleanup(absl::DataLossError(
+        absl::StrCat("layer ", layer.digest.str(), ": expected diff id ", layer.diff_id.str(),
+                     ", the content hashes to ", stats->diff_id.str())));
   }
   // Durable before it is visible: a crash must not leave a complete-looking snapshot with
   // missing data.

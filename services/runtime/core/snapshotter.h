@@ -56,9 +56,11 @@ class Snapshotter {
   const std::string& link_dir() const { return link_dir_; }
 
  private:
-  absl::StatusOr<Snapshot> PrepareOne(const LayerRef& layer);
+  // below: the snapshots of the layers under this one, bottom first.
+  absl::StatusOr<Snapshot> PrepareOne(const LayerRef& layer, const std::vector<Snapshot>& below);
   absl::StatusOr<Snapshot> Existing(const Digest& chain_id);
-  absl::Status Unpack(const LayerRef& layer, const std::string& final_dir);
+  absl::Status Unpack(const LayerRef& layer, const std::vector<Snapshot>& below,
+                      const std::string& final_dir);
   absl::Mutex* LockFor(const Digest& chain_id);
 
   const std::string root_;
