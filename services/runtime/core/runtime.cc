@@ -27,6 +27,7 @@
 #include "nlohmann/json.hpp"
 #include "services/runtime/core/mounter.h"
 #include "services/runtime/core/oci_spec.h"
+#include "services/runtime/core/process_launch.h"
 #include "services/runtime/core/process_streams.h"
 
 namespace strata::runtime {
@@ -62,14 +63,14 @@ absl::Status Touch(const std::string& path) {
 
 absl::StatusOr<int> ParseSignal(const std::string& signal) {
   static const std::map<std::string, int> kSignals = {
-      {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT}, {"ILL", SIGILL},
-      {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},   {"BUS", SIGBUS},   {"FPE", SIGFPE},
-      {"KILL", SIGKILL}, {"USR1", SIGUSR1},   {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
-      {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},   {"TERM", SIGTERM}, {"CHLD", SIGCHLD},
-      {"CONT", SIGCONT}, {"STOP", SIGSTOP},   {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
-      {"TTOU", SIGTTOU}, {"URG", SIGURG},     {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
+      {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},   {"ILL", SIGILL},
+      {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"BUS", SIGBUS},     {"FPE", SIGFPE},
+      {"KILL", SIGKILL},     {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},   {"USR2", SIGUSR2},
+      {"PIPE", SIGPIPE},     {"ALRM", SIGALRM}, {"TERM", SIGTERM},   {"CHLD", SIGCHLD},
+      {"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},
+      {"TTOU", SIGTTOU},     {"URG", SIGURG},   {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},
       {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
-      {"PWR", SIGPWR},   {"SYS", SIGSYS}};
+      {"PWR", SIGPWR},       {"SYS", SIGSYS}};
   int number = 0;
   if (absl::SimpleAtoi(signal, &number)) {
     if (number > 0 && number < 65) return number;
@@ -95,7 +96,10 @@ absl::StatusOr<int> ParseSignal(const std::string& signal) {
 }
 
 Runtime::Runtime(RuntimeOptions options, BlobStore* blobs)
-    : options_(std::move(options)), blobs_(blobs), snapshotter_(options_.root, blobs) {}
+    : options_(std::move(options)),
+      layout_(options_.root, options_.run_dir),
+      blobs_(blobs),
+      snapshotter_(options_.root, blobs) {}
 
 absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Open(const RuntimeOptions& options,
                                                        BlobStore* blobs) {
@@ -105,8 +109,8 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Open(const RuntimeOptions& opt
   if (options.monitor.empty()) return absl::InvalidArgumentError("no monitor binary given");
   std::unique_ptr<Runtime> runtime(new Runtime(options, blobs));
   RETURN_IF_ERROR(MakeDirs(options.root, 0700));
-  RETURN_IF_ERROR(MakeDirs(options.root + "/containers", 0700));
-  RETURN_IF_ERROR(MakeDirs(options.root + "/runc", 0700));
+  RETURN_IF_ERROR(MakeDirs(runtime->layout_.containers_dir(), 0700));
+  RETURN_IF_ERROR(MakeDirs(runtime->layout_.runc_root(), 0700));
   RETURN_IF_ERROR(MakeDirs(options.run_dir, 0700));
   RETURN_IF_ERROR(runtime->snapshotter_.Init());
   RETURN_IF_ERROR(runtime->Recover());
@@ -129,31 +133,22 @@ Runtime::~Runtime() {
   }
 }
 
-std::string Runtime::ContainerDir(const std::string& id) const {
-  return absl::StrCat(options_.root, "/containers/", id);
-}
-
 ContainerRecord Runtime::RecordOf(Entry& entry) {
   absl::MutexLock lock(&entry.mu);
   return entry.record;
 }
 
 std::string Runtime::MountedRootfs(const std::string& id) const {
-  const std::string rootfs = ContainerDir(id) + "/rootfs";
+  const std::string rootfs = layout_.Container(id).rootfs;
   return IsMountPoint(rootfs) ? rootfs : "";
 }
 
-std::string Runtime::SocketPath(const std::string& id) const {
-  return absl::StrCat(options_.run_dir, "/", id.substr(0, 32), ".sock");
-}
-
 absl::Status Runtime::Persist(const ContainerRecord& record) {
-  return WriteFileAtomically(ContainerDir(record.id) + "/container.json", RecordToJson(record),
-                             0600);
+  return WriteFileAtomically(layout_.Container(record.id).record, RecordToJson(record), 0600);
 }
 
 absl::Status Runtime::Runc(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {options_.runc, "--root", options_.root + "/runc"};
+  std::vector<std::string> argv = {options_.runc, "--root", layout_.runc_root()};
   argv.insert(argv.end(), args.begin(), args.end());
   ASSIGN_OR_RETURN(CommandResult result, RunCommand(argv));
   if (result.exit_code != 0) {
@@ -164,7 +159,7 @@ absl::Status Runtime::Runc(const std::vector<std::string>& args) {
 }
 
 absl::Status Runtime::Recover() {
-  const std::string containers_dir = options_.root + "/containers";
+  const std::string containers_dir = layout_.containers_dir();
   DIR* dir = ::opendir(containers_dir.c_str());
   if (dir == nullptr) return ErrnoStatus(errno, "opendir " + containers_dir);
   std::vector<std::string> ids;
@@ -174,7 +169,7 @@ absl::Status Runtime::Recover() {
   ::closedir(dir);
   std::vector<std::shared_ptr<Entry>> running;
   for (const std::string& id : ids) {
-    absl::StatusOr<std::string> json = ReadFile(ContainerDir(id) + "/container.json");
+    absl::StatusOr<std::string> json = ReadFile(layout_.Container(id).record);
     if (!json.ok()) {
       STRATA_LOG(WARNING) << "container " << id << ": no record, skipped: " << json.status();
       continue;
@@ -223,25 +218,24 @@ absl::StatusOr<std::shared_ptr<Runtime::Entry>> Runtime::Find(const std::string&
   if (matches.size() == 1) return containers_.at(matches[0]);
   if (matches.size() > 1) {
     for (std::string& id : matches) id = id.substr(0, 12);
-    return absl::FailedPreconditionError(absl::StrCat("container id prefix \"", container,
-                                                      "\" is ambiguous: ",
-                                                      absl::StrJoin(matches, ", ")));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "container id prefix \"", container, "\" is ambiguous: ", absl::StrJoin(matches, ", ")));
   }
   return absl::NotFoundError(absl::StrCat("no such container: \"", container, "\""));
 }
 
 absl::StatusOr<std::string> Runtime::GenerateName() {
-  static const char* kAdjectives[] = {"brave", "calm", "eager", "fancy", "gentle", "happy",
-                                      "jolly", "keen", "lucid", "merry", "nimble", "proud",
-                                      "quiet", "rapid", "sharp", "tidy", "vivid", "witty"};
-  static const char* kNouns[] = {"archimedes", "babbage", "curie", "darwin", "euler",
-                                 "fermat", "gauss", "hopper", "kepler", "lovelace",
-                                 "noether", "pascal", "ritchie", "shannon", "turing"};
+  static const char* kAdjectives[] = {"brave", "calm",  "eager", "fancy", "gentle", "happy",
+                                      "jolly", "keen",  "lucid", "merry", "nimble", "proud",
+                                      "quiet", "rapid", "sharp", "tidy",  "vivid",  "witty"};
+  static const char* kNouns[] = {"archimedes", "babbage", "curie",   "darwin",  "euler",
+                                 "fermat",     "gauss",   "hopper",  "kepler",  "lovelace",
+                                 "noether",    "pascal",  "ritchie", "shannon", "turing"};
   thread_local std::mt19937_64 generator(std::random_device{}());
   absl::MutexLock lock(&mu_);
   for (int attempt = 0; attempt < 50; ++attempt) {
     std::string name = absl::StrCat(kAdjectives[generator() % std::size(kAdjectives)], "_",
-                                     kNouns[generator() % std::size(kNouns)]);
+                                    kNouns[generator() % std::size(kNouns)]);
     if (attempt > 10) absl::StrAppend(&name, "_", generator() % 1000);
     if (names_.count(name) == 0) return name;
   }
@@ -250,9 +244,9 @@ absl::StatusOr<std::string> Runtime::GenerateName() {
 
 absl::StatusOr<ContainerRecord> Runtime::Create(const CreateSpec& spec) {
   if (!spec.name.empty() && !ValidName(spec.name)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid container name \"", spec.name,
-        "\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, up to 128 characters"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid container name \"", spec.name,
+                     "\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, up to 128 characters"));
   }
   if (static_cast<int>(spec.layers.size()) > options_.max_layers) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -303,9 +297,9 @@ absl::StatusOr<ContainerRecord> Runtime::Create(const CreateSpec& spec) {
     }
     auto taken = names_.find(record.name);
     if (taken != names_.end()) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("container name \"", record.name, "\" is already in use by container ",
-                       taken->second.substr(0, 12)));
+      return absl::AlreadyExistsError(absl::StrCat("container name \"", record.name,
+                                                   "\" is already in use by container ",
+                                                   taken->second.substr(0, 12)));
     }
     names_[record.name] = record.id;
   }
@@ -318,28 +312,30 @@ absl::StatusOr<ContainerRecord> Runtime::Create(const CreateSpec& spec) {
   absl::StatusOr<std::vector<Snapshot>> snapshots = snapshotter_.Prepare(record.layers);
   if (!snapshots.ok()) return release_name(snapshots.status());
 
-  const std::string dir = ContainerDir(record.id);
+  const ContainerPaths paths = layout_.Container(record.id);
+  const std::string& dir = paths.dir;
   absl::Status status = [&]() -> absl::Status {
-    for (const char* sub : {"upper", "work", "rootfs", "bundle", "exec", "init"}) {
-      RETURN_IF_ERROR(MakeDirs(absl::StrCat(dir, "/", sub), 0755));
+    for (const std::string& sub :
+         {paths.upper, paths.work, paths.rootfs, paths.bundle, dir + "/exec", paths.init}) {
+      RETURN_IF_ERROR(MakeDirs(sub, 0755));
     }
     ::chmod(dir.c_str(), 0700);
     // The init layer: mount points runc needs, so they never show in diff or commit.
-    const std::string init = dir + "/init";
+    const std::string& init = paths.init;
     for (const char* sub : {"proc", "sys", "dev", "dev/pts", "dev/shm", "dev/mqueue", "etc"}) {
       RETURN_IF_ERROR(MakeDirs(absl::StrCat(init, "/", sub), 0755));
     }
     for (const char* file : {"etc/hosts", "etc/hostname", "etc/resolv.conf"}) {
       RETURN_IF_ERROR(Touch(absl::StrCat(init, "/", file)));
     }
-    RETURN_IF_ERROR(WriteFileAtomically(dir + "/hostname", record.hostname + "\n"));
+    RETURN_IF_ERROR(WriteFileAtomically(paths.hostname, record.hostname + "\n"));
     RETURN_IF_ERROR(WriteFileAtomically(
-        dir + "/hosts", absl::StrCat("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
-                                     "ip6-loopback\n127.0.1.1\t",
-                                     record.hostname, "\n")));
-    RETURN_IF_ERROR(WriteFileAtomically(dir + "/resolv.conf",
-                                        record.network == "host" ? HostResolvConf() : ""));
-    RETURN_IF_ERROR(Touch(dir + "/log"));
+        paths.hosts, absl::StrCat("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
+                                  "ip6-loopback\n127.0.1.1\t",
+                                  record.hostname, "\n")));
+    RETURN_IF_ERROR(
+        WriteFileAtomically(paths.resolv_conf, record.network == "host" ? HostResolvConf() : ""));
+    RETURN_IF_ERROR(Touch(paths.main.log));
     ASSIGN_OR_RETURN(record.init_link, snapshotter_.AddLink(init));
     return Persist(record);
   }();
@@ -355,23 +351,22 @@ absl::StatusOr<ContainerRecord> Runtime::Create(const CreateSpec& spec) {
     containers_[record.id] = entry;
   }
   STRATA_LOG(INFO) << "created container " << record.name << " (" << record.id.substr(0, 12)
-                   << ") from " << record.image_ref << ", " << record.layers.size()
-                   << " layers";
+                   << ") from " << record.image_ref << ", " << record.layers.size() << " layers";
   return record;
 }
 
 std::vector<std::string> Runtime::LowerDirs(const ContainerRecord& record) {
-  std::vector<std::string> dirs = {ContainerDir(record.id) + "/init"};
+  std::vector<std::string> dirs = {layout_.Container(record.id).init};
   for (auto it = record.layers.rbegin(); it != record.layers.rend(); ++it) {
-    dirs.push_back(absl::StrCat(options_.root, "/snapshots/", it->chain_id.hex(), "/fs"));
+    dirs.push_back(snapshotter_.FsDir(it->chain_id));
   }
   return dirs;
 }
 
 absl::Status Runtime::EnsureMounted(const ContainerRecord& record) {
-  const std::string dir = ContainerDir(record.id);
+  const ContainerPaths paths = layout_.Container(record.id);
   absl::MutexLock lock(&mount_mu_);
-  if (IsMountPoint(dir + "/rootfs")) return absl::OkStatus();
+  if (IsMountPoint(paths.rootfs)) return absl::OkStatus();
   // Snapshots may have been pruned, or this is a new boot: prepare them again.
   ASSIGN_OR_RETURN(std::vector<Snapshot> snapshots, snapshotter_.Prepare(record.layers));
   OverlayMount mount;
@@ -380,9 +375,9 @@ absl::Status Runtime::EnsureMounted(const ContainerRecord& record) {
   for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {
     mount.lower_links.push_back(it->link);
   }
-  mount.upper_dir = dir + "/upper";
-  mount.work_dir = dir + "/work";
-  mount.target = dir + "/rootfs";
+  mount.upper_dir = paths.upper;
+  mount.work_dir = paths.work;
+  mount.target = paths.rootfs;
   return MountOverlay(mount);
 }
 
@@ -411,7 +406,7 @@ void Runtime::Watch(const std::shared_ptr<Entry>& entry) {
   }
   if (entry->watcher_thread.joinable()) entry->watcher_thread.join();
   absl::StatusOr<std::unique_ptr<MonitorConnection>> connection =
-      MonitorConnection::Connect(SocketPath(id), false, -1);
+      MonitorConnection::Connect(layout_.Container(id).main.socket, false, -1);
   if (!connection.ok()) {
     OnExit(entry);
     return;
@@ -440,7 +435,7 @@ void Runtime::OnExit(const std::shared_ptr<Entry>& entry) {
     absl::MutexLock lock(&entry->mu);
     id = entry->record.id;
   }
-  ExitInfo info = ReadExitFile(ContainerDir(id) + "/exit.json");
+  ExitInfo info = ReadExitFile(layout_.Container(id).main.exit_file);
   if (!info.error.empty()) {
     // The monitor is gone without a word: make sure nothing of the container runs on.
     (void)Runc({"kill", id, "KILL"});
@@ -470,70 +465,52 @@ absl::StatusOr<StartResult> Runtime::Start(const std::string& container, Termina
     return absl::FailedPreconditionError(
         absl::StrCat("container \"", record.name, "\" is already running"));
   }
-  const std::string dir = ContainerDir(record.id);
+  const ContainerPaths paths = layout_.Container(record.id);
   RETURN_IF_ERROR(EnsureMounted(record));
-  UniqueFd rootfs(::open((dir + "/rootfs").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd rootfs(::open(paths.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!rootfs.valid()) return ErrnoStatus(errno, "open rootfs");
 
-  ProcessSpec process;
-  process.args = record.args;
-  process.env = record.spec.env;
-  process.terminal = record.tty;
-  process.rows = size.rows;
-  process.cols = size.cols;
-  process.cwd = record.spec.working_dir.empty() ? "/" : record.spec.working_dir;
-  absl::StatusOr<ProcessUser> user = ResolveUser(rootfs.get(), record.spec.user);
-  if (!user.ok()) return Annotate(user.status(), absl::StrCat("container \"", record.name, "\""));
-  process.user = *user;
-  if (!GetEnv(process.env, "PATH")) SetEnv(process.env, "PATH", kDefaultPath);
-  SetEnv(process.env, "HOSTNAME", record.hostname);
-  if (!GetEnv(process.env, "HOME")) SetEnv(process.env, "HOME", user->home);
-  if (record.tty && !GetEnv(process.env, "TERM")) SetEnv(process.env, "TERM", "xterm");
-  // docker creates a missing working directory.
-  if (process.cwd != "/") {
-    absl::StatusOr<std::string> cwd = layer::CleanPath(process.cwd);
-    if (cwd.ok()) (void)layer::MakeDirsInRoot(rootfs.get(), *cwd);
-  }
-  absl::Status executable =
-      CheckExecutable(rootfs.get(), process.args[0], *GetEnv(process.env, "PATH"), process.cwd);
-  if (!executable.ok()) {
-    return Annotate(executable, absl::StrCat("container \"", record.name, "\""));
+  absl::StatusOr<ProcessSpec> process =
+      BuildProcessSpec(rootfs.get(), {.args = record.args,
+                                      .env = record.spec.env,
+                                      .working_dir = record.spec.working_dir,
+                                      .user = record.spec.user,
+                                      .hostname = record.hostname,
+                                      .terminal = record.tty,
+                                      .rows = size.rows,
+                                      .cols = size.cols,
+                                      .create_working_dir = true});
+  if (!process.ok()) {
+    return Annotate(process.status(), absl::StrCat("container \"", record.name, "\""));
   }
 
   BundleSpec bundle;
-  bundle.rootfs = dir + "/rootfs";
+  bundle.rootfs = paths.rootfs;
   bundle.hostname = record.hostname;
   bundle.network = record.network;
-  bundle.hosts_file = dir + "/hosts";
-  bundle.hostname_file = dir + "/hostname";
-  bundle.resolv_file = dir + "/resolv.conf";
+  bundle.hosts_file = paths.hosts;
+  bundle.hostname_file = paths.hostname;
+  bundle.resolv_file = paths.resolv_conf;
   bundle.cgroups_path = absl::StrCat("/strata/", record.id);
-  bundle.process = std::move(process);
-  RETURN_IF_ERROR(WriteFileAtomically(dir + "/bundle/config.json", RuntimeConfigJson(bundle)));
+  bundle.process = *std::move(process);
+  RETURN_IF_ERROR(WriteFileAtomically(paths.bundle_config, RuntimeConfigJson(bundle)));
 
   struct stat log_stat;
-  const int64_t log_offset =
-      ::stat((dir + "/log").c_str(), &log_stat) == 0 ? log_stat.st_size : 0;
-  ::unlink((dir + "/exit.json").c_str());
+  const int64_t log_offset = ::stat(paths.main.log.c_str(), &log_stat) == 0 ? log_stat.st_size : 0;
+  ::unlink(paths.main.exit_file.c_str());
   // A runc state left by a crash would make `runc create` refuse the id.
-  if (PathExists(absl::StrCat(options_.root, "/runc/", record.id))) {
-    (void)Runc({"delete", "--force", record.id});
-  }
+  if (PathExists(layout_.RuncState(record.id))) (void)Runc({"delete", "--force", record.id});
 
-  std::vector<std::string> argv = {options_.monitor,
-                                   "--id=" + record.id,
-                                   "--mode=create",
-                                   "--bundle=" + dir + "/bundle",
-                                   "--runc=" + options_.runc,
-                                   "--runc-root=" + options_.root + "/runc",
-                                   "--socket=" + SocketPath(record.id),
-                                   "--log=" + dir + "/log",
-                                   "--exit-file=" + dir + "/exit.json",
-                                   "--diagnostics=" + dir + "/monitor.log",
-                                   "--ready-fd=3"};
-  if (record.tty) argv.push_back("--tty");
-  if (record.open_stdin) argv.push_back("--stdin");
-  absl::StatusOr<int> pid = LaunchMonitor(argv, kMonitorStartTimeout);
+  absl::StatusOr<int> pid = LaunchMonitor(MonitorArgv({.monitor = options_.monitor,
+                                                       .runc = options_.runc,
+                                                       .runc_root = layout_.runc_root(),
+                                                       .id = record.id,
+                                                       .mode = "create",
+                                                       .bundle = paths.bundle,
+                                                       .paths = paths.main,
+                                                       .tty = record.tty,
+                                                       .open_stdin = record.open_stdin}),
+                                          kMonitorStartTimeout);
   if (!pid.ok()) {
     // A monitor that did not report in time may still have started the process.
     (void)Runc({"kill", record.id, "KILL"});
@@ -614,7 +591,8 @@ absl::StatusOr<ContainerRecord> Runtime::Stop(const std::string& container,
   {
     absl::MutexLock lock(&entry->mu);
     if (!IsRunning(entry->record.state)) return entry->record;
-    stop_signal = entry->record.spec.stop_signal.empty() ? "SIGTERM" : entry->record.spec.stop_signal;
+    stop_signal =
+        entry->record.spec.stop_signal.empty() ? "SIGTERM" : entry->record.spec.stop_signal;
   }
   // An image's bad StopSignal must not make the container unstoppable.
   absl::StatusOr<int> parsed = ParseSignal(stop_signal);
@@ -678,9 +656,9 @@ absl::StatusOr<std::string> Runtime::Remove(const std::string& container, bool f
   ContainerRecord record = RecordOf(*entry);
   if (IsRunning(record.state)) {
     if (!force) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "container \"", record.name, "\" is ", StateName(record.state),
-          ": stop it first, or force the removal"));
+      return absl::FailedPreconditionError(absl::StrCat("container \"", record.name, "\" is ",
+                                                        StateName(record.state),
+                                                        ": stop it first, or force the removal"));
     }
     (void)SignalLocked(*entry, SIGKILL);
     if (!WaitForExit(*entry, absl::Now() + absl::Seconds(30))) {
@@ -689,18 +667,17 @@ absl::StatusOr<std::string> Runtime::Remove(const std::string& container, bool f
     }
   }
   if (entry->watcher_thread.joinable()) entry->watcher_thread.join();
-  const std::string dir = ContainerDir(record.id);
-  RETURN_IF_ERROR(Unmount(dir + "/rootfs"));
+  const ContainerPaths paths = layout_.Container(record.id);
+  RETURN_IF_ERROR(Unmount(paths.rootfs));
   (void)Runc({"delete", "--force", record.id});
   snapshotter_.RemoveLink(record.init_link);
-  RETURN_IF_ERROR(RemoveAll(dir));
+  RETURN_IF_ERROR(RemoveAll(paths.dir));
   {
     absl::MutexLock lock(&mu_);
     containers_.erase(record.id);
     names_.erase(record.name);
   }
-  STRATA_LOG(INFO) << "removed container " << record.name << " (" << record.id.substr(0, 12)
-                   << ")";
+  STRATA_LOG(INFO) << "removed container " << record.name << " (" << record.id.substr(0, 12) << ")";
   return record.id;
 }
 
@@ -727,11 +704,13 @@ absl::StatusOr<ContainerRecord> Runtime::Inspect(const std::string& container) {
   return entry->record;
 }
 
-absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Attach(
-    const std::string& container, bool stdin, std::optional<int64_t> log_offset) {
+absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Attach(const std::string& container,
+                                                               bool stdin,
+                                                               std::optional<int64_t> log_offset) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
   ContainerRecord record = RecordOf(*entry);
-  const std::string log = ContainerDir(record.id) + "/log";
+  const ContainerPaths paths = layout_.Container(record.id);
+  const std::string& log = paths.main.log;
   auto exit_info = ExitInfoOnceExited(entry);
   if (record.state == ContainerState::kCreated) {
     return absl::FailedPreconditionError(
@@ -747,8 +726,8 @@ absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Attach(
   const int64_t offset =
       log_offset ? *log_offset : (::stat(log.c_str(), &st) == 0 ? st.st_size : 0);
   if (IsRunning(record.state)) {
-    absl::StatusOr<std::unique_ptr<MonitorConnection>> connection = MonitorConnection::Connect(
-        SocketPath(record.id), stdin && record.open_stdin, offset);
+    absl::StatusOr<std::unique_ptr<MonitorConnection>> connection =
+        MonitorConnection::Connect(paths.main.socket, stdin && record.open_stdin, offset);
     if (connection.ok()) return NewMonitorStream(std::move(*connection), log, offset, exit_info);
     // It ended between our look and the connection: serve what it left.
   }
@@ -760,10 +739,11 @@ absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Logs(const std::string& 
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
   ContainerRecord record = RecordOf(*entry);
   auto exit_info = ExitInfoOnceExited(entry);
-  const std::string log = ContainerDir(record.id) + "/log";
+  const ContainerPaths paths = layout_.Container(record.id);
+  const std::string& log = paths.main.log;
   if (follow && IsRunning(record.state)) {
     absl::StatusOr<std::unique_ptr<MonitorConnection>> connection =
-        MonitorConnection::Connect(SocketPath(record.id), false, 0);
+        MonitorConnection::Connect(paths.main.socket, false, 0);
     if (connection.ok()) return NewMonitorStream(std::move(*connection), log, 0, exit_info);
   }
   const bool ended = record.state == ContainerState::kExited || follow;
@@ -779,76 +759,57 @@ absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Exec(const std::string& 
   absl::ReaderMutexLock op(&entry->op_mu);
   ContainerRecord record = RecordOf(*entry);
   if (record.state != ContainerState::kRunning) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "container \"", record.name, "\" is ", StateName(record.state), ", not running"));
+    return absl::FailedPreconditionError(absl::StrCat("container \"", record.name, "\" is ",
+                                                      StateName(record.state), ", not running"));
   }
-  const std::string dir = ContainerDir(record.id);
-  UniqueFd rootfs(::open((dir + "/rootfs").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  const ContainerPaths paths = layout_.Container(record.id);
+  UniqueFd rootfs(::open(paths.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!rootfs.valid()) return ErrnoStatus(errno, "open rootfs");
-  ProcessSpec process;
-  process.args = spec.args;
-  process.env = record.spec.env;
-  for (const std::string& entry_env : spec.env) {
-    const size_t equals = entry_env.find('=');
-    SetEnv(process.env, entry_env.substr(0, equals),
-           equals == std::string::npos ? "" : entry_env.substr(equals + 1));
-  }
-  process.terminal = spec.tty;
-  process.rows = spec.size.rows;
-  process.cols = spec.size.cols;
-  process.cwd = !spec.working_dir.empty()      ? spec.working_dir
-                : !record.spec.working_dir.empty() ? record.spec.working_dir
-                                                   : "/";
-  ASSIGN_OR_RETURN(process.user,
-                   ResolveUser(rootfs.get(), spec.user.empty() ? record.spec.user : spec.user));
-  if (!GetEnv(process.env, "PATH")) SetEnv(process.env, "PATH", kDefaultPath);
-  SetEnv(process.env, "HOSTNAME", record.hostname);
-  if (!GetEnv(process.env, "HOME")) SetEnv(process.env, "HOME", process.user.home);
-  if (spec.tty && !GetEnv(process.env, "TERM")) SetEnv(process.env, "TERM", "xterm");
-  absl::Status executable =
-      CheckExecutable(rootfs.get(), process.args[0], *GetEnv(process.env, "PATH"), process.cwd);
-  if (!executable.ok()) {
-    return Annotate(executable, absl::StrCat("container \"", record.name, "\""));
+  absl::StatusOr<ProcessSpec> process = BuildProcessSpec(
+      rootfs.get(),
+      {.args = spec.args,
+       .env = record.spec.env,
+       .env_overrides = spec.env,
+       .working_dir = spec.working_dir.empty() ? record.spec.working_dir : spec.working_dir,
+       .user = spec.user.empty() ? record.spec.user : spec.user,
+       .hostname = record.hostname,
+       .terminal = spec.tty,
+       .rows = spec.size.rows,
+       .cols = spec.size.cols});
+  if (!process.ok()) {
+    return Annotate(process.status(), absl::StrCat("container \"", record.name, "\""));
   }
 
-  const std::string exec_id = RandomHex(16);
-  const std::string exec_dir = absl::StrCat(dir, "/exec/", exec_id);
-  RETURN_IF_ERROR(MakeDirs(exec_dir, 0700));
+  const ProcessPaths exec = layout_.Exec(record.id, RandomHex(16));
+  RETURN_IF_ERROR(MakeDirs(exec.dir, 0700));
+  const std::string exec_dir = exec.dir;
   auto cleanup = [exec_dir](absl::Status status) {
     (void)RemoveAll(exec_dir);
     return status;
   };
-  absl::Status written =
-      WriteFileAtomically(exec_dir + "/process.json", ProcessJson(process).dump());
+  absl::Status written = WriteFileAtomically(exec.process_file, ProcessJson(*process).dump());
   if (!written.ok()) return cleanup(written);
-  const std::string socket =
-      absl::StrCat(options_.run_dir, "/", record.id.substr(0, 16), "-", exec_id, ".sock");
-  std::vector<std::string> argv = {options_.monitor,
-                                   "--id=" + record.id,
-                                   "--mode=exec",
-                                   "--process=" + exec_dir + "/process.json",
-                                   "--runc=" + options_.runc,
-                                   "--runc-root=" + options_.root + "/runc",
-                                   "--socket=" + socket,
-                                   "--log=" + exec_dir + "/log",
-                                   "--exit-file=" + exec_dir + "/exit.json",
-                                   "--diagnostics=" + exec_dir + "/monitor.log",
-                                   "--ready-fd=3"};
-  if (spec.tty) argv.push_back("--tty");
-  if (spec.stdin) argv.push_back("--stdin");
-  absl::StatusOr<int> pid = LaunchMonitor(argv, kMonitorStartTimeout);
+  absl::StatusOr<int> pid = LaunchMonitor(MonitorArgv({.monitor = options_.monitor,
+                                                       .runc = options_.runc,
+                                                       .runc_root = layout_.runc_root(),
+                                                       .id = record.id,
+                                                       .mode = "exec",
+                                                       .paths = exec,
+                                                       .tty = spec.tty,
+                                                       .open_stdin = spec.stdin}),
+                                          kMonitorStartTimeout);
   if (!pid.ok()) {
     return cleanup(Annotate(pid.status(), absl::StrCat("exec in container \"", record.name, "\"")));
   }
-  const std::string exit_file = exec_dir + "/exit.json";
+  const std::string exit_file = exec.exit_file;
   auto exit_info = [this, exit_file]() { return ReadExitFile(exit_file); };
   absl::StatusOr<std::unique_ptr<MonitorConnection>> connection =
-      MonitorConnection::Connect(socket, spec.stdin, 0);
+      MonitorConnection::Connect(exec.socket, spec.stdin, 0);
   std::unique_ptr<ProcessStream> stream;
   if (connection.ok()) {
-    stream = NewMonitorStream(std::move(*connection), exec_dir + "/log", 0, exit_info);
+    stream = NewMonitorStream(std::move(*connection), exec.log, 0, exit_info);
   } else {
-    stream = NewLogStream(exec_dir + "/log", 0, exit_info);  // it already ended
+    stream = NewLogStream(exec.log, 0, exit_info);  // it already ended
   }
   return WithCleanup(std::move(stream), [exec_dir] { (void)RemoveAll(exec_dir); });
 }

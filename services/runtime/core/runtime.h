@@ -33,6 +33,7 @@
 #include "services/runtime/core/blob_store.h"
 #include "services/runtime/core/container.h"
 #include "services/runtime/core/monitor_client.h"
+#include "services/runtime/core/node_layout.h"
 #include "services/runtime/core/snapshotter.h"
 
 namespace strata::runtime {
@@ -146,8 +147,7 @@ class Runtime {
   absl::StatusOr<StartResult> Start(const std::string& container, TerminalSize size = {});
 
   // Errors: NOT_FOUND, FAILED_PRECONDITION (never started; or exited and no log offset given).
-  absl::StatusOr<std::unique_ptr<ProcessStream>> Attach(const std::string& container,
-                                                        bool stdin,
+  absl::StatusOr<std::unique_ptr<ProcessStream>> Attach(const std::string& container, bool stdin,
                                                         std::optional<int64_t> log_offset);
 
   // Errors: NOT_FOUND, INVALID_ARGUMENT (no args), FAILED_PRECONDITION (not running; the
@@ -177,7 +177,7 @@ class Runtime {
   std::vector<ContainerRecord> List(bool all);
   absl::StatusOr<ContainerRecord> Inspect(const std::string& container);
   // Host directory of a container's writable layer.
-  std::string UpperDir(const std::string& id) const { return ContainerDir(id) + "/upper"; }
+  std::string UpperDir(const std::string& id) const { return layout_.Container(id).upper; }
   // Where a container's merged file system is mounted, or "" while it is not.
   std::string MountedRootfs(const std::string& id) const;
 
@@ -213,8 +213,6 @@ class Runtime {
   Runtime(RuntimeOptions options, BlobStore* blobs);
   absl::Status Recover();
   absl::StatusOr<std::shared_ptr<Entry>> Find(const std::string& container);
-  std::string ContainerDir(const std::string& id) const;
-  std::string SocketPath(const std::string& id) const;
   absl::Status Persist(const ContainerRecord& record);
   absl::Status EnsureMounted(const ContainerRecord& record);
   std::vector<std::string> LowerDirs(const ContainerRecord& record);
@@ -236,6 +234,7 @@ class Runtime {
   bool WaitForExit(Entry& entry, absl::Time deadline);
 
   const RuntimeOptions options_;
+  const NodeLayout layout_;
   BlobStore* blobs_;
   Snapshotter snapshotter_;
   // Held across "is it mounted?" and the mount, so two readers never mount twice.

@@ -25,7 +25,7 @@ absl::StatusOr<std::vector<layer::Change>> Runtime::Diff(const std::string& cont
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
   absl::ReaderMutexLock op(&entry->op_mu);
   ContainerRecord record = RecordOf(*entry);
-  return layer::OverlayChanges(ContainerDir(record.id) + "/upper", LowerDirs(record));
+  return layer::OverlayChanges(layout_.Container(record.id).upper, LowerDirs(record));
 }
 
 absl::StatusOr<CommitResult> Runtime::Commit(const std::string& container,
@@ -43,7 +43,7 @@ absl::StatusOr<CommitResult> Runtime::Commit(const std::string& container,
     if (!resumed.ok()) STRATA_LOG(ERROR) << "commit " << record.name << ": " << resumed;
   };
 
-  const std::string upper = ContainerDir(record.id) + "/upper";
+  const std::string upper = layout_.Container(record.id).upper;
   UniqueFd upper_fd(::open(upper.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!upper_fd.valid()) {
     thaw();
@@ -88,7 +88,7 @@ absl::StatusOr<CommitResult> Runtime::Commit(const std::string& container,
 absl::StatusOr<UniqueFd> Runtime::OpenRootfs(Entry& entry, ContainerRecord* record) {
   *record = RecordOf(entry);
   RETURN_IF_ERROR(EnsureMounted(*record));
-  const std::string rootfs = ContainerDir(record->id) + "/rootfs";
+  const std::string rootfs = layout_.Container(record->id).rootfs;
   UniqueFd root_fd(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root_fd.valid()) return ErrnoStatus(errno, "open " + rootfs);
   return root_fd;

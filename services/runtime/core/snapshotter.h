@@ -54,6 +54,10 @@ class Snapshotter {
   void RemoveLink(const std::string& link);
 
   const std::string& link_dir() const { return link_dir_; }
+  // Where the layer of this chain id is (or would be) unpacked.
+  std::string FsDir(const Digest& chain_id) const {
+    return snapshots_dir_ + "/" + std::string(chain_id.hex()) + "/fs";
+  }
 
  private:
   // below: the snapshots of the layers under this one, bottom first.
