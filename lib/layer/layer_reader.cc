@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/base/errors.h"
+#include "lib/layer/limits.h"
 
 namespace strata::layer {
 
@@ -19,6 +20,27 @@ const char* EntryHardlink(archive_entry* entry) {
   const char* target = archive_entry_hardlink(entry);
   return target != nullptr ? target : archive_entry_hardlink_utf8(entry);
 }
+
+namespace {
+
+// Refuses names no file system call can take (and no error message can quote whole).
+absl::Status CheckEntryNames(archive_entry* entry) {
+  const char* path = EntryPath(entry);
+  const char* link = EntrySymlink(entry);
+  if (link == nullptr) link = EntryHardlink(entry);
+  for (const char* name : {path, link}) {
+    if (name == nullptr) continue;
+    const absl::string_view text(name);
+    if (text.size() <= kMaxEntryPathSize) continue;
+    const std::string shown = ShortenMiddle(path != nullptr ? path : "");
+    return absl::InvalidArgumentError(absl::StrCat(
+        "layer entry \"", shown, "\": path too long (", text.size(), " bytes",
+        name == link ? " in its link target" : "", "; PATH_MAX allows ", kMaxEntryPathSize, ")"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 LayerReader::LayerReader(ByteSource* source, ByteSink* tee) : source_(source), tee_(tee) {}
 
@@ -110,8 +132,8 @@ absl::Status LayerReader::Open() {
   }
   tar_ = archive_read_new();
   archive_read_support_format_tar(tar_);
-  if (archive_read_open2(tar_, this, nullptr, &LayerReader::ReadDecompressed, nullptr,
-                         nullptr) != ARCHIVE_OK) {
+  if (archive_read_open2(tar_, this, nullptr, &LayerReader::ReadDecompressed, nullptr, nullptr) !=
+      ARCHIVE_OK) {
     return Error(tar_, "reading");
   }
   return absl::OkStatus();
@@ -123,6 +145,7 @@ absl::StatusOr<archive_entry*> LayerReader::NextEntry() {
   const int result = archive_read_next_header(tar_, &entry);
   if (result == ARCHIVE_EOF) return nullptr;
   if (result < ARCHIVE_WARN) return Error(tar_, "reading an entry header");
+  RETURN_IF_ERROR(CheckEntryNames(entry));
   return entry;
 }
 

@@ -35,7 +35,8 @@ class LayerReader {
 
   // The next entry (owned by the reader, valid until the next call), or nullptr after the
   // last. Errors: INVALID_ARGUMENT when the bytes are not a (compressed) tar archive or are
-  // truncated; the source's and the tee's errors as they are.
+  // truncated, or an entry's path or link target is longer than kMaxEntryPathSize; the source's and
+  // the tee's errors as they are.
   absl::StatusOr<archive_entry*> NextEntry();
 
   // The next block of the current entry's contents at *offset (sparse files leave gaps);

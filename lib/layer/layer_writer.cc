@@ -22,9 +22,7 @@
 namespace strata::layer {
 namespace {
 
-bool KeepXattr(const std::string& name) {
-  return !absl::StartsWith(name, kOverlayXattrPrefix);
-}
+bool KeepXattr(const std::string& name) { return !absl::StartsWith(name, kOverlayXattrPrefix); }
 
 // Writes the entries of a tree walk to a TarWriter, turning repeated inodes into hard links.
 class TreeArchiver {
@@ -67,11 +65,11 @@ class TreeArchiver {
       }
       if (!content.valid()) {
         if (errno == ENOENT) return Visit::kContinue;
-        return ErrnoStatus(errno, absl::StrCat("open \"/", entry.path, "\""));
+        return ErrnoStatus(errno, absl::StrCat("open \"/", ShortenMiddle(entry.path), "\""));
       }
       struct stat opened;
       if (::fstat(content.get(), &opened) != 0) {
-        return ErrnoStatus(errno, absl::StrCat("stat \"/", entry.path, "\""));
+        return ErrnoStatus(errno, absl::StrCat("stat \"/", ShortenMiddle(entry.path), "\""));
       }
       if (!S_ISREG(opened.st_mode) || opened.st_dev != entry.st.st_dev ||
           opened.st_ino != entry.st.st_ino) {
@@ -114,9 +112,9 @@ absl::StatusOr<LayerDigests> WriteOverlayUpperAsLayer(int upper_fd,
                                                       const LayerWriteOptions& options,
                                                       ByteSink* sink) {
   HashingSink compressed(sink);
-  ASSIGN_OR_RETURN(std::unique_ptr<ByteSink> compressor,
-                   NewCompressingSink(options.compression, &compressed, options.level,
-                                      options.threads));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<ByteSink> compressor,
+      NewCompressingSink(options.compression, &compressed, options.level, options.threads));
   HashingSink uncompressed(compressor.get());
   TarWriter tar(&uncompressed);
   TreeArchiver archiver(&tar, /*convert_overlay=*/true);
@@ -146,9 +144,8 @@ absl::StatusOr<uint64_t> WriteEntryAsTar(int parent_fd, const std::string& name,
                                          const std::string& archive_name, ByteSink* sink) {
   TarWriter tar(sink);
   TreeArchiver archiver(&tar, /*convert_overlay=*/false);
-  RETURN_IF_ERROR(WalkEntry(parent_fd, name, archive_name, [&archiver](const TreeEntry& entry) {
-    return archiver.Add(entry);
-  }));
+  RETURN_IF_ERROR(WalkEntry(parent_fd, name, archive_name,
+                            [&archiver](const TreeEntry& entry) { return archiver.Add(entry); }));
   RETURN_IF_ERROR(tar.Finish());
   return archiver.entries();
 }

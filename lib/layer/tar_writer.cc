@@ -36,7 +36,7 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadXattrs(
       continue;
     }
     if (errno == ENOTSUP || errno == ENOENT) return xattrs;
-    return ErrnoStatus(errno, absl::StrCat("list xattrs of \"/", path, "\""));
+    return ErrnoStatus(errno, absl::StrCat("list xattrs of \"/", ShortenMiddle(path), "\""));
   }
   for (size_t start = 0; start < static_cast<size_t>(length);) {
     std::string name(names.data() + start);
@@ -54,7 +54,8 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadXattrs(
         continue;
       }
       if (errno == ENODATA) break;
-      return ErrnoStatus(errno, absl::StrCat("read xattr ", name, " of \"/", path, "\""));
+      return ErrnoStatus(errno,
+                         absl::StrCat("read xattr ", name, " of \"/", ShortenMiddle(path), "\""));
     }
     xattrs.emplace_back(std::move(name), std::move(value));
   }
@@ -78,7 +79,8 @@ absl::StatusOr<TarHeader> HeaderFromFile(int parent_fd, const std::string& name,
   if (S_ISLNK(st.st_mode)) {
     std::string target(static_cast<size_t>(std::max<off_t>(st.st_size, 255)) + 1, '\0');
     ssize_t length = ::readlinkat(parent_fd, name.c_str(), target.data(), target.size());
-    if (length < 0) return ErrnoStatus(errno, absl::StrCat("readlink \"/", path, "\""));
+    if (length < 0)
+      return ErrnoStatus(errno, absl::StrCat("readlink \"/", ShortenMiddle(path), "\""));
     target.resize(static_cast<size_t>(length));
     header.symlink_target = std::move(target);
   }
@@ -98,8 +100,7 @@ TarWriter::TarWriter(ByteSink* sink) : sink_(sink), archive_(archive_write_new()
 
 TarWriter::~TarWriter() { archive_write_free(archive_); }
 
-long TarWriter::WriteCallback(struct archive*, void* client, const void* buffer,
-                              size_t length) {
+long TarWriter::WriteCallback(struct archive*, void* client, const void* buffer, size_t length) {
   auto* writer = static_cast<TarWriter*>(client);
   absl::Status status =
       writer->sink_->Write(absl::string_view(static_cast<const char*>(buffer), length));
@@ -131,7 +132,8 @@ absl::Status TarWriter::WriteEntry(const TarHeader& header, int content_fd) {
   } else {
     archive_entry_set_filetype(entry.get(), header.mode & S_IFMT);
     if (S_ISREG(header.mode)) archive_entry_set_size(entry.get(), header.size);
-    if (S_ISLNK(header.mode)) archive_entry_copy_symlink(entry.get(), header.symlink_target.c_str());
+    if (S_ISLNK(header.mode))
+      archive_entry_copy_symlink(entry.get(), header.symlink_target.c_str());
     if (S_ISCHR(header.mode) || S_ISBLK(header.mode)) {
       archive_entry_set_rdev(entry.get(), header.rdev);
     }
@@ -155,7 +157,7 @@ absl::Status TarWriter::WriteEntry(const TarHeader& header, int content_fd) {
       ssize_t n = ::read(content_fd, buffer_.data(), want);
       if (n < 0) {
         if (errno == EINTR) continue;
-        return ErrnoStatus(errno, absl::StrCat("read \"/", header.path, "\""));
+        return ErrnoStatus(errno, absl::StrCat("read \"/", ShortenMiddle(header.path), "\""));
       }
       if (n == 0) at_end = true;
       got = static_cast<size_t>(n);

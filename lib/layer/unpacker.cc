@@ -31,7 +31,7 @@ std::pair<std::string, std::string> SplitPath(const std::string& path) {
 
 absl::Status Invalid(const std::string& entry, absl::string_view problem) {
   return absl::InvalidArgumentError(
-      absl::StrCat("layer entry \"", entry.substr(0, 200), "\": ", problem));
+      absl::StrCat("layer entry \"", ShortenMiddle(entry), "\": ", problem));
 }
 
 class Unpacker {
@@ -58,7 +58,7 @@ class Unpacker {
       ASSIGN_OR_RETURN(int parent_fd, ParentDir(parent));
       RETURN_IF_ERROR(RemoveAllAt(parent_fd, target));
       if (::mknodat(parent_fd, target.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0) {
-        return ErrnoStatus(errno, absl::StrCat("whiteout \"/", path, "\""));
+        return ErrnoStatus(errno, absl::StrCat("whiteout \"/", ShortenMiddle(path), "\""));
       }
       return absl::OkStatus();
     }
@@ -116,7 +116,7 @@ class Unpacker {
     ASSIGN_OR_RETURN(UniqueFd path_fd, MakeDirsInRoot(root_fd_, dir));
     ASSIGN_OR_RETURN(UniqueFd dir_fd, OpenInRoot(root_fd_, dir, O_RDONLY | O_DIRECTORY));
     if (::fsetxattr(dir_fd.get(), kOverlayOpaqueXattr, "y", 1, 0) != 0) {
-      return ErrnoStatus(errno, absl::StrCat("mark \"/", dir, "\" opaque"));
+      return ErrnoStatus(errno, absl::StrCat("mark \"/", ShortenMiddle(dir), "\" opaque"));
     }
     return absl::OkStatus();
   }
@@ -144,12 +144,13 @@ class Unpacker {
     archive_entry_xattr_reset(entry);
     while (archive_entry_xattr_next(entry, &xattr_name, &value, &size) == ARCHIVE_OK) {
       if (absl::StartsWith(xattr_name, kOverlayXattrPrefix)) continue;
-      int result = fd >= 0 ? ::fsetxattr(fd, xattr_name, value, size, 0)
-                           : ::lsetxattr(ProcFdPath(parent_fd, base).c_str(), xattr_name,
-                                         value, size, 0);
+      int result =
+          fd >= 0 ? ::fsetxattr(fd, xattr_name, value, size, 0)
+                  : ::lsetxattr(ProcFdPath(parent_fd, base).c_str(), xattr_name, value, size, 0);
       // user.* xattrs are not permitted on symlinks and devices; nothing to keep there.
       if (result != 0 && !(errno == EPERM && fd < 0)) {
-        return ErrnoStatus(errno, absl::StrCat("set xattr ", xattr_name, " on \"/", path, "\""));
+        return ErrnoStatus(
+            errno, absl::StrCat("set xattr ", xattr_name, " on \"/", ShortenMiddle(path), "\""));
       }
     }
     return absl::OkStatus();
@@ -179,16 +180,15 @@ class Unpacker {
   absl::Status Directory(archive_entry* entry, int parent_fd, const std::string& base,
                          const std::string& path) {
     struct stat st;
-    if (::fstatat(parent_fd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-        !S_ISDIR(st.st_mode)) {
+    if (::fstatat(parent_fd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) {
       ForgetCachedParent();
       RETURN_IF_ERROR(RemoveAllAt(parent_fd, base));
       if (::mkdirat(parent_fd, base.c_str(), 0700) != 0) {
         return ErrnoStatus(errno, "mkdir \"/" + path + "\"");
       }
     }
-    UniqueFd dir(::openat(parent_fd, base.c_str(),
-                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd dir(
+        ::openat(parent_fd, base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!dir.valid()) return ErrnoStatus(errno, "open \"/" + path + "\"");
     RETURN_IF_ERROR(Metadata(entry, dir.get(), parent_fd, base, path, false));
     directory_times_.emplace_back(path, Mtime(entry));
@@ -254,12 +254,11 @@ class Unpacker {
                         const std::string& target_name) {
     absl::StatusOr<std::string> target = CleanPath(target_name);
     if (!target.ok() || target->empty()) {
-      return Invalid(path, absl::StrCat("hard link to \"", target_name.substr(0, 200),
+      return Invalid(path, absl::StrCat("hard link to \"", ShortenMiddle(target_name),
                                         "\" outside the layer"));
     }
     auto [target_parent, target_base] = SplitPath(*target);
-    absl::StatusOr<UniqueFd> target_dir =
-        OpenInRoot(root_fd_, target_parent, O_PATH | O_DIRECTORY);
+    absl::StatusOr<UniqueFd> target_dir = OpenInRoot(root_fd_, target_parent, O_PATH | O_DIRECTORY);
     if (!target_dir.ok()) {
       return Invalid(path, absl::StrCat("hard link to missing \"", *target, "\""));
     }
