@@ -44,3 +44,12 @@ pid_alive() {
   exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
   [[ "$(basename "${exe% (deleted)}")" == "strata-$name" ]]
 }
+
+# supervisor_alive PID_FILE: the pid file's process is alive and is deploy/supervise.sh.
+supervisor_alive() {
+  local pid_file="$1" pid
+  [[ -f "$pid_file" ]] || return 1
+  pid=$(cat "$pid_file")
+  kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'supervise\.sh'
+}

@@ -7,6 +7,18 @@ cd "$(dirname "$0")/.."
 source deploy/common.sh
 
 for name in gateway runtime imagegraph layerstore; do
+  # The supervisor first, so that it does not restart what is stopped below: on SIGTERM it
+  # passes the signal on to the service, waits for it and exits.
+  supervisor_file="$pid_dir/$name.supervisor.pid"
+  if supervisor_alive "$supervisor_file"; then
+    supervisor=$(cat "$supervisor_file")
+    kill -TERM "$supervisor"
+    for _ in $(seq 1 150); do
+      kill -0 "$supervisor" 2>/dev/null || break
+      sleep 0.1
+    done
+  fi
+  rm -f "$supervisor_file"
   pid_file="$pid_dir/$name.pid"
   if pid_alive "$pid_file" "$name"; then
     pid=$(cat "$pid_file")

@@ -75,13 +75,20 @@ start_service() {
   local name="$1"
   shift
   local pid_file="$pid_dir/$name.pid"
-  if pid_alive "$pid_file" "$name"; then
-    echo "$name: already running (pid $(cat "$pid_file"))" >&2
+  if supervisor_alive "$pid_dir/$name.supervisor.pid" || pid_alive "$pid_file" "$name"; then
+    echo "$name: already running (pid $(cat "$pid_file" 2>/dev/null))" >&2
     return
   fi
-  setsid "$@" >>"$log_dir/$name.log" 2>&1 </dev/null &
-  echo $! >"$pid_file"
-  echo "$name: started (pid $!, log $log_dir/$name.log)" >&2
+  # Under deploy/supervise.sh, which restarts the service when it crashes (with backoff,
+  # logged to the service's log) and writes its current pid to the pid file.
+  setsid "$PWD/deploy/supervise.sh" "$name" "$pid_file" -- "$@" \
+    >>"$log_dir/$name.log" 2>&1 </dev/null &
+  echo $! >"$pid_dir/$name.supervisor.pid"
+  for _ in $(seq 1 50); do
+    [[ -s "$pid_file" ]] && break
+    sleep 0.1
+  done
+  echo "$name: started (pid $(cat "$pid_file" 2>/dev/null), supervisor $!, log $log_dir/$name.log)" >&2
 }
 
 start_service layerstore "$STRATA_BIN_DIR/strata-layerstore" \

@@ -43,4 +43,35 @@ absl::Status Annotate(const absl::Status& status, absl::string_view context) {
   return absl::Status(status.code(), absl::StrCat(context, ": ", status.message()));
 }
 
+namespace {
+
+// Moves a cut position back (or forward) off UTF-8 continuation bytes.
+size_t BackToCharStart(absl::string_view text, size_t pos) {
+  while (pos > 0 && pos < text.size() && (static_cast<unsigned char>(text[pos]) & 0xC0) == 0x80) {
+    --pos;
+  }
+  return pos;
+}
+
+size_t ForwardToCharStart(absl::string_view text, size_t pos) {
+  while (pos < text.size() && (static_cast<unsigned char>(text[pos]) & 0xC0) == 0x80) ++pos;
+  return pos;
+}
+
+}  // namespace
+
+std::string ShortenMiddle(absl::string_view text, size_t max_size) {
+  if (text.size() <= max_size) return std::string(text);
+  constexpr absl::string_view kMarker = "...";
+  const size_t keep = max_size > kMarker.size() ? max_size - kMarker.size() : 0;
+  const size_t head = BackToCharStart(text, keep - keep / 2);
+  const size_t tail_start = ForwardToCharStart(text, text.size() - keep / 2);
+  std::string out;
+  out.reserve(max_size);
+  out.append(text.data(), head);
+  out.append(kMarker.data(), kMarker.size());
+  out.append(text.data() + tail_start, text.size() - tail_start);
+  return out;
+}
+
 }  // namespace strata

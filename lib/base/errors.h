@@ -21,14 +21,21 @@ absl::Status ErrnoStatus(int errnum, absl::string_view what);
 // Adds context in front of a status's message, keeping its code: "<context>: <message>".
 absl::Status Annotate(const absl::Status& status, absl::string_view context);
 
+// Names in messages stay readable and messages stay small: text longer than max_size is
+// cut in the middle, keeping its head and its tail (where a path's distinguishing parts are)
+// around "...". The result is at most max_size bytes (never less than the marker), and is
+// never cut inside a UTF-8 sequence.
+inline constexpr size_t kMaxNameInMessage = 256;
+std::string ShortenMiddle(absl::string_view text, size_t max_size = kMaxNameInMessage);
+
 }  // namespace strata
 
 #define STRATA_CONCAT_INNER_(a, b) a##b
 #define STRATA_CONCAT_(a, b) STRATA_CONCAT_INNER_(a, b)
 
-#define RETURN_IF_ERROR(expr)                     \
-  do {                                            \
-    ::absl::Status strata_status_ = (expr);       \
+#define RETURN_IF_ERROR(expr)                        \
+  do {                                               \
+    ::absl::Status strata_status_ = (expr);          \
     if (!strata_status_.ok()) return strata_status_; \
   } while (0)
 

@@ -77,7 +77,8 @@ absl::Status MakeDirs(const std::string& path, int mode) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return absl::OkStatus();
-    return absl::AlreadyExistsError(absl::StrCat("mkdir ", path, ": exists and is not a directory"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("mkdir ", path, ": exists and is not a directory"));
   }
   const std::string parent = Dirname(path);
   if (parent != path) RETURN_IF_ERROR(MakeDirs(parent, mode));
@@ -89,14 +90,13 @@ absl::Status MakeDirs(const std::string& path, int mode) {
 
 namespace {
 
-// Removes everything inside the directory open at dirfd, staying on device `dev`.
-absl::Status RemoveContents(int dirfd, dev_t dev, const std::string& path) {
-  int dup_fd = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) return ErrnoStatus(errno, absl::StrCat("dup ", path));
+absl::StatusOr<std::vector<std::string>> Names(int dirfd, const std::string& path) {
+  int dup_fd = ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dup_fd < 0) return ErrnoStatus(errno, absl::StrCat("open ", ShortenMiddle(path)));
   DIR* dir = ::fdopendir(dup_fd);
   if (dir == nullptr) {
     ::close(dup_fd);
-    return ErrnoStatus(errno, absl::StrCat("opendir ", path));
+    return ErrnoStatus(errno, absl::StrCat("opendir ", ShortenMiddle(path)));
   }
   std::vector<std::string> names;
   while (struct dirent* entry = ::readdir(dir)) {
@@ -104,28 +104,89 @@ absl::Status RemoveContents(int dirfd, dev_t dev, const std::string& path) {
     if (name != "." && name != "..") names.push_back(std::move(name));
   }
   ::closedir(dir);
-  for (const std::string& name : names) {
+  return names;
+}
+
+// One directory being emptied: what it held, how far we are, its name in its parent, and its
+// identity (checked when climbing back into it through "..").
+struct RemovalFrame {
+  std::vector<std::string> names;
+  size_t next = 0;
+  std::string name_in_parent;
+  ino_t ino = 0;
+  size_t path_size = 0;
+};
+
+// Removes everything inside the directory open at dirfd, staying on device `dev`. Iterative
+// (trees made by containers can be any depth; this runs on small gRPC thread stacks) and with
+// one directory open at a time, so neither depth nor the open-file limit can stop a removal.
+absl::Status RemoveContents(int dirfd, dev_t dev, const std::string& root_path) {
+  struct stat root_st;
+  if (::fstat(dirfd, &root_st) != 0) return ErrnoStatus(errno, "stat " + ShortenMiddle(root_path));
+  std::vector<RemovalFrame> stack;
+  {
+    ASSIGN_OR_RETURN(std::vector<std::string> names, Names(dirfd, root_path));
+    stack.push_back({std::move(names), 0, "", root_st.st_ino, root_path.size()});
+  }
+  std::string path = root_path;
+  UniqueFd owned;
+  int fd = dirfd;
+  while (!stack.empty()) {
+    RemovalFrame& top = stack.back();
+    if (top.next == top.names.size()) {
+      if (stack.size() == 1) break;  // the caller removes the root itself
+      const std::string name = std::move(top.name_in_parent);
+      stack.pop_back();
+      const RemovalFrame& parent = stack.back();
+      path.resize(parent.path_size);
+      if (stack.size() == 1) {
+        owned.Reset();
+        fd = dirfd;
+      } else {
+        UniqueFd up(::openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        struct stat up_st;
+        if (!up.valid() || ::fstat(up.get(), &up_st) != 0) {
+          return ErrnoStatus(errno, "open " + ShortenMiddle(path));
+        }
+        if (up_st.st_dev != dev || up_st.st_ino != parent.ino) {
+          return absl::AbortedError(absl::StrCat("remove ", ShortenMiddle(path),
+                                                 ": moved while it was removed; try again"));
+        }
+        owned = std::move(up);
+        fd = owned.get();
+      }
+      if (::unlinkat(fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+        return ErrnoStatus(errno, absl::StrCat("rmdir ", ShortenMiddle(path + "/" + name)));
+      }
+      continue;
+    }
+    const std::string name = top.names[top.next++];
     const std::string child_path = absl::StrCat(path, "/", name);
     struct stat st;
-    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (::fstatat(fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT) continue;
-      return ErrnoStatus(errno, absl::StrCat("stat ", child_path));
+      return ErrnoStatus(errno, absl::StrCat("stat ", ShortenMiddle(child_path)));
     }
-    if (S_ISDIR(st.st_mode)) {
-      if (st.st_dev != dev) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("remove ", child_path, ": a file system is mounted there"));
+    if (!S_ISDIR(st.st_mode)) {
+      if (::unlinkat(fd, name.c_str(), 0) != 0 && errno != ENOENT) {
+        return ErrnoStatus(errno, absl::StrCat("unlink ", ShortenMiddle(child_path)));
       }
-      UniqueFd child(::openat(dirfd, name.c_str(),
-                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!child.valid()) return ErrnoStatus(errno, absl::StrCat("open ", child_path));
-      RETURN_IF_ERROR(RemoveContents(child.get(), dev, child_path));
-      if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
-        return ErrnoStatus(errno, absl::StrCat("rmdir ", child_path));
-      }
-    } else if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT) {
-      return ErrnoStatus(errno, absl::StrCat("unlink ", child_path));
+      continue;
     }
+    if (st.st_dev != dev) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("remove ", ShortenMiddle(child_path), ": a file system is mounted there"));
+    }
+    UniqueFd child(::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!child.valid()) {
+      if (errno == ENOENT) continue;
+      return ErrnoStatus(errno, absl::StrCat("open ", ShortenMiddle(child_path)));
+    }
+    ASSIGN_OR_RETURN(std::vector<std::string> names, Names(child.get(), child_path));
+    stack.push_back({std::move(names), 0, name, st.st_ino, child_path.size()});
+    path = child_path;
+    owned = std::move(child);
+    fd = owned.get();
   }
   return absl::OkStatus();
 }
@@ -136,27 +197,25 @@ absl::Status RemoveAllAt(int dir_fd, const std::string& name) {
   struct stat st;
   if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return absl::OkStatus();
-    return ErrnoStatus(errno, absl::StrCat("stat ", name));
+    return ErrnoStatus(errno, absl::StrCat("stat ", ShortenMiddle(name)));
   }
   if (!S_ISDIR(st.st_mode)) {
     if (::unlinkat(dir_fd, name.c_str(), 0) != 0 && errno != ENOENT) {
-      return ErrnoStatus(errno, absl::StrCat("unlink ", name));
+      return ErrnoStatus(errno, absl::StrCat("unlink ", ShortenMiddle(name)));
     }
     return absl::OkStatus();
   }
   UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd.valid()) return ErrnoStatus(errno, absl::StrCat("open ", name));
+  if (!fd.valid()) return ErrnoStatus(errno, absl::StrCat("open ", ShortenMiddle(name)));
   RETURN_IF_ERROR(RemoveContents(fd.get(), st.st_dev, name));
   fd.Reset();
   if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
-    return ErrnoStatus(errno, absl::StrCat("rmdir ", name));
+    return ErrnoStatus(errno, absl::StrCat("rmdir ", ShortenMiddle(name)));
   }
   return absl::OkStatus();
 }
 
-absl::Status RemoveAll(const std::string& path) {
-  return RemoveAllAt(AT_FDCWD, path);
-}
+absl::Status RemoveAll(const std::string& path) { return RemoveAllAt(AT_FDCWD, path); }
 
 bool PathExists(const std::string& path) {
   struct stat st;

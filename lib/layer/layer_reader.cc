@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/base/errors.h"
 #include "lib/layer/decompression.h"
+#include "lib/layer/limits.h"
 
 namespace strata::layer {
 
@@ -50,6 +51,23 @@ class HeadThenRest : public ByteSource {
 bool IsCharsetWarning(struct archive* tar) {
   const char* message = archive_error_string(tar);
   return message != nullptr && absl::StrContains(message, "can't be converted");
+}
+
+// Refuses names no file system call can take (and no error message can quote whole).
+absl::Status CheckEntryNames(archive_entry* entry) {
+  const char* path = EntryPath(entry);
+  const char* link = EntrySymlink(entry);
+  if (link == nullptr) link = EntryHardlink(entry);
+  for (const char* name : {path, link}) {
+    if (name == nullptr) continue;
+    const absl::string_view text(name);
+    if (text.size() <= kMaxEntryPathSize) continue;
+    const std::string shown = ShortenMiddle(path != nullptr ? path : "");
+    return absl::InvalidArgumentError(absl::StrCat(
+        "layer entry \"", shown, "\": path too long (", text.size(), " bytes",
+        name == link ? " in its link target" : "", "; PATH_MAX allows ", kMaxEntryPathSize, ")"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -137,8 +155,11 @@ absl::StatusOr<archive_entry*> LayerReader::NextEntry() {
   const int result = archive_read_next_header(tar_, &entry);
   if (result == ARCHIVE_EOF) return nullptr;
   // ARCHIVE_RETRY is a header that failed its checksum: never an entry.
-  if (result == ARCHIVE_OK || (result == ARCHIVE_WARN && IsCharsetWarning(tar_))) return entry;
-  return Error("reading an entry header");
+  if (result != ARCHIVE_OK && !(result == ARCHIVE_WARN && IsCharsetWarning(tar_))) {
+    return Error("reading an entry header");
+  }
+  RETURN_IF_ERROR(CheckEntryNames(entry));
+  return entry;
 }
 
 absl::StatusOr<bool> LayerReader::NextBlock(absl::string_view* data, int64_t* offset) {

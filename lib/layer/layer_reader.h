@@ -47,7 +47,8 @@ class LayerReader {
   // is not read as an entry, and a damaged compressed stream (bad CRC, bad length, corrupt
   // or truncated data: see decompression.h) fails the read.
   // Errors: INVALID_ARGUMENT when the bytes are not a (compressed) tar archive, are damaged
-  // or are truncated; the source's and the tee's errors as they are.
+  // or are truncated, or an entry's path or link target is longer than kMaxEntryPathSize;
+  // the source's and the tee's errors as they are.
   absl::StatusOr<archive_entry*> NextEntry();
 
   // The next block of the current entry's contents at *offset (sparse files leave gaps);

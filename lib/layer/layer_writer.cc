@@ -65,11 +65,11 @@ class TreeArchiver {
       }
       if (!content.valid()) {
         if (errno == ENOENT) return Visit::kContinue;
-        return ErrnoStatus(errno, absl::StrCat("open \"/", entry.path, "\""));
+        return ErrnoStatus(errno, absl::StrCat("open \"/", ShortenMiddle(entry.path), "\""));
       }
       struct stat opened;
       if (::fstat(content.get(), &opened) != 0) {
-        return ErrnoStatus(errno, absl::StrCat("stat \"/", entry.path, "\""));
+        return ErrnoStatus(errno, absl::StrCat("stat \"/", ShortenMiddle(entry.path), "\""));
       }
       if (!S_ISREG(opened.st_mode) || opened.st_dev != entry.st.st_dev ||
           opened.st_ino != entry.st.st_ino) {

@@ -120,7 +120,19 @@ class DiffBuilder {
       return Visit::kContinue;
     }
     const bool is_dir = S_ISDIR(entry.st.st_mode);
-    ASSIGN_OR_RETURN(std::optional<struct stat> below, Below(entry.path));
+    // Below a directory the lower layers lack, nothing is there either: no lookup, so a deep
+    // tree the container made costs one lookup per entry, not one per path component.
+    std::optional<struct stat> below;
+    const size_t depth = static_cast<size_t>(entry.depth);
+    const bool parent_absent =
+        depth > 1 && depth - 1 < absent_below_.size() && absent_below_[depth - 1];
+    if (!parent_absent) {
+      ASSIGN_OR_RETURN(below, Below(entry.path));
+    }
+    if (is_dir) {
+      if (absent_below_.size() <= depth) absent_below_.resize(depth + 1);
+      absent_below_[depth] = !below.has_value();
+    }
     ChangeKind kind = below ? ChangeKind::kChanged : ChangeKind::kAdded;
     if (is_dir && IsOpaqueDirectory(ProcFdPath(entry.parent_fd, entry.name))) {
       if (below && S_ISDIR(below->st_mode)) {
@@ -143,7 +155,6 @@ class DiffBuilder {
       // Copied up only because something inside changed.
       return Visit::kContinue;
     }
-    if (is_dir) listed_dirs_.insert(path);
     Record(path, kind);
     return Visit::kContinue;
   }
@@ -160,18 +171,24 @@ class DiffBuilder {
   void Record(const std::string& path, ChangeKind kind) {
     changes_[path] = kind;
     if (kind == ChangeKind::kChanged) return;
-    // Every ancestor of an addition or deletion is listed as changed.
+    // Every ancestor of an addition or deletion is listed (as changed, unless it is listed
+    // already). The climb stops at the first ancestor done before, whose own ancestors are
+    // then done too: each directory is climbed through once, however deep the tree.
     for (size_t slash = path.rfind('/'); slash != std::string::npos && slash > 0;
          slash = path.rfind('/', slash - 1)) {
-      const std::string ancestor = path.substr(0, slash);
-      if (!listed_dirs_.insert(ancestor).second) continue;
-      changes_.emplace(ancestor, ChangeKind::kChanged);
+      std::string ancestor = path.substr(0, slash);
+      if (!ancestors_listed_.insert(ancestor).second) break;
+      changes_.emplace(std::move(ancestor), ChangeKind::kChanged);
     }
   }
 
   std::vector<UniqueFd> lower_fds_;
   std::map<std::string, ChangeKind> changes_;
-  std::set<std::string> listed_dirs_;
+  // Directories listed together with all their ancestors.
+  std::set<std::string> ancestors_listed_;
+  // By depth: whether the directory last visited at that depth is absent below (in a
+  // pre-order walk, the directory last visited one level up is the entry's parent).
+  std::vector<bool> absent_below_;
   std::vector<std::string> deleted_in_opaque_;
 };
 

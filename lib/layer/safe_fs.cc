@@ -26,7 +26,7 @@ absl::StatusOr<std::string> CleanPath(absl::string_view path) {
     if (part == "..") {
       if (parts.empty()) {
         return absl::InvalidArgumentError(
-            absl::StrCat("path \"", path.substr(0, 200), "\" climbs above the root"));
+            absl::StrCat("path \"", ShortenMiddle(path), "\" climbs above the root"));
       }
       parts.pop_back();
       continue;
@@ -48,29 +48,48 @@ absl::StatusOr<UniqueFd> OpenInRoot(int root_fd, const std::string& path, int fl
     // EAGAIN: a rename raced with the lookup; the kernel asks us to retry.
     if (errno != EAGAIN && errno != EINTR) break;
   }
-  return ErrnoStatus(errno, absl::StrCat("open \"/", path, "\""));
+  return ErrnoStatus(errno, absl::StrCat("open \"/", ShortenMiddle(path), "\""));
 }
 
 absl::StatusOr<UniqueFd> MakeDirsInRoot(int root_fd, const std::string& path) {
-  absl::StatusOr<UniqueFd> dir = OpenInRoot(root_fd, path, O_PATH | O_DIRECTORY);
-  if (dir.ok() || !absl::IsNotFound(dir.status()) || path.empty()) return dir;
-  const size_t slash = path.rfind('/');
-  const std::string parent = slash == std::string::npos ? "" : path.substr(0, slash);
-  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  ASSIGN_OR_RETURN(UniqueFd parent_fd, MakeDirsInRoot(root_fd, parent));
-  if (::mkdirat(parent_fd.get(), name.c_str(), 0755) != 0 && errno != EEXIST) {
-    return ErrnoStatus(errno, absl::StrCat("mkdir \"/", path, "\""));
-  }
-  UniqueFd created(
-      ::openat(parent_fd.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!created.valid()) {
-    if (errno == ENOTDIR || errno == ELOOP) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("\"/", path, "\" exists and is not a directory"));
+  // Up from the whole path to the deepest directory that exists, then down creating the rest:
+  // a loop, not recursion, so a deep path cannot exhaust a small thread stack.
+  size_t existing = path.size();
+  UniqueFd dir;
+  for (;;) {
+    absl::StatusOr<UniqueFd> opened =
+        OpenInRoot(root_fd, path.substr(0, existing), O_PATH | O_DIRECTORY);
+    if (opened.ok()) {
+      dir = std::move(*opened);
+      break;
     }
-    return ErrnoStatus(errno, absl::StrCat("open \"/", path, "\""));
+    if (!absl::IsNotFound(opened.status()) || existing == 0) return opened.status();
+    const size_t slash = path.rfind('/', existing - 1);
+    existing = slash == std::string::npos ? 0 : slash;
   }
-  return created;
+  while (existing < path.size()) {
+    const size_t start = existing == 0 ? 0 : existing + 1;
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    const std::string name = path.substr(start, end - start);
+    if (::mkdirat(dir.get(), name.c_str(), 0755) != 0 && errno != EEXIST) {
+      return ErrnoStatus(errno,
+                         absl::StrCat("mkdir \"/", ShortenMiddle(path.substr(0, end)), "\""));
+    }
+    UniqueFd created(
+        ::openat(dir.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!created.valid()) {
+      const std::string made = ShortenMiddle(path.substr(0, end));
+      if (errno == ENOTDIR || errno == ELOOP) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("\"/", made, "\" exists and is not a directory"));
+      }
+      return ErrnoStatus(errno, absl::StrCat("open \"/", made, "\""));
+    }
+    dir = std::move(created);
+    existing = end;
+  }
+  return dir;
 }
 
 std::string ProcFdPath(int dir_fd, absl::string_view name) {

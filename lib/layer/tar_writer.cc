@@ -36,7 +36,7 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadXattrs(
       continue;
     }
     if (errno == ENOTSUP || errno == ENOENT) return xattrs;
-    return ErrnoStatus(errno, absl::StrCat("list xattrs of \"/", path, "\""));
+    return ErrnoStatus(errno, absl::StrCat("list xattrs of \"/", ShortenMiddle(path), "\""));
   }
   for (size_t start = 0; start < static_cast<size_t>(length);) {
     std::string name(names.data() + start);
@@ -54,7 +54,8 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadXattrs(
         continue;
       }
       if (errno == ENODATA) break;
-      return ErrnoStatus(errno, absl::StrCat("read xattr ", name, " of \"/", path, "\""));
+      return ErrnoStatus(errno,
+                         absl::StrCat("read xattr ", name, " of \"/", ShortenMiddle(path), "\""));
     }
     xattrs.emplace_back(std::move(name), std::move(value));
   }
@@ -78,7 +79,8 @@ absl::StatusOr<TarHeader> HeaderFromFile(int parent_fd, const std::string& name,
   if (S_ISLNK(st.st_mode)) {
     std::string target(static_cast<size_t>(std::max<off_t>(st.st_size, 255)) + 1, '\0');
     ssize_t length = ::readlinkat(parent_fd, name.c_str(), target.data(), target.size());
-    if (length < 0) return ErrnoStatus(errno, absl::StrCat("readlink \"/", path, "\""));
+    if (length < 0)
+      return ErrnoStatus(errno, absl::StrCat("readlink \"/", ShortenMiddle(path), "\""));
     target.resize(static_cast<size_t>(length));
     header.symlink_target = std::move(target);
   }
@@ -155,7 +157,7 @@ absl::Status TarWriter::WriteEntry(const TarHeader& header, int content_fd) {
       ssize_t n = ::read(content_fd, buffer_.data(), want);
       if (n < 0) {
         if (errno == EINTR) continue;
-        return ErrnoStatus(errno, absl::StrCat("read \"/", header.path, "\""));
+        return ErrnoStatus(errno, absl::StrCat("read \"/", ShortenMiddle(header.path), "\""));
       }
       if (n == 0) at_end = true;
       got = static_cast<size_t>(n);

@@ -5,6 +5,12 @@
 // the children of each directory sorted by name (byte order). The same tree always gives
 // the same sequence, which is what makes a layer's diff id reproducible. The walk never
 // follows symlinks and never leaves the tree.
+//
+// The walk is iterative (an explicit stack, not recursion: it runs on gRPC threads with small
+// stacks, over trees a container made), holds one directory open at a time (it climbs back
+// with "..", checking it arrives where it left), and its cost is linear in the entries. A tree
+// deeper than kMaxTreeDepth, or with a path longer than kMaxEntryPathSize (lib/layer/limits.h),
+// is refused with FAILED_PRECONDITION naming the (shortened) path.
 
 #include <sys/stat.h>
 
@@ -12,6 +18,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "lib/layer/limits.h"
 
 namespace strata::layer {
 
@@ -23,6 +30,8 @@ struct TreeEntry {
   int parent_fd;
   std::string name;
   struct stat st;
+  // 1 for the root's children (for WalkEntry: the entry itself), 2 below them, and so on.
+  int depth;
 };
 
 enum class Visit { kContinue, kSkipChildren };
@@ -32,6 +41,8 @@ using TreeVisitor = std::function<absl::StatusOr<Visit>(const TreeEntry&)>;
 // Calls visit for every entry below the directory open at root_fd (not for the root itself).
 // An error from visit stops the walk and is returned; so are errors reading the tree, with
 // the path that failed. Entries that vanish while walking (a live container) are skipped.
+// Errors: FAILED_PRECONDITION for a tree deeper than kMaxTreeDepth or a path too long; ABORTED when
+// a directory was moved while it was walked; errno codes (ErrnoStatus) from reading the tree.
 absl::Status WalkTree(int root_fd, const TreeVisitor& visit);
 
 // Like WalkTree, but rooted at one entry (name in parent_fd, reported with path `path`):

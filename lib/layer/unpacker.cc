@@ -33,7 +33,7 @@ std::pair<std::string, std::string> SplitPath(const std::string& path) {
 
 absl::Status Invalid(const std::string& entry, absl::string_view problem) {
   return absl::InvalidArgumentError(
-      absl::StrCat("layer entry \"", entry.substr(0, 200), "\": ", problem));
+      absl::StrCat("layer entry \"", ShortenMiddle(entry), "\": ", problem));
 }
 
 class Unpacker {
@@ -193,7 +193,7 @@ class Unpacker {
       if (::fstatat(parent_fd->get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) continue;
       if (!VisibleBelow(path)) continue;
       if (::mknodat(parent_fd->get(), base.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0) {
-        return ErrnoStatus(errno, absl::StrCat("whiteout \"/", path, "\""));
+        return ErrnoStatus(errno, absl::StrCat("whiteout \"/", ShortenMiddle(path), "\""));
       }
     }
     if (!anything_below) return absl::OkStatus();
@@ -202,7 +202,7 @@ class Unpacker {
           OpenInRoot(root_fd_, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (!dir_fd.ok()) continue;  // replaced by a non-directory later in the layer
       if (::fsetxattr(dir_fd->get(), kOverlayOpaqueXattr, "y", 1, 0) != 0) {
-        return ErrnoStatus(errno, absl::StrCat("mark \"/", dir, "\" opaque"));
+        return ErrnoStatus(errno, absl::StrCat("mark \"/", ShortenMiddle(dir), "\" opaque"));
       }
     }
     return absl::OkStatus();
@@ -236,7 +236,8 @@ class Unpacker {
                   : ::lsetxattr(ProcFdPath(parent_fd, base).c_str(), xattr_name, value, size, 0);
       // user.* xattrs are not permitted on symlinks and devices; nothing to keep there.
       if (result != 0 && !(errno == EPERM && fd < 0)) {
-        return ErrnoStatus(errno, absl::StrCat("set xattr ", xattr_name, " on \"/", path, "\""));
+        return ErrnoStatus(
+            errno, absl::StrCat("set xattr ", xattr_name, " on \"/", ShortenMiddle(path), "\""));
       }
     }
     return absl::OkStatus();
@@ -340,7 +341,7 @@ class Unpacker {
                         const std::string& target_name) {
     absl::StatusOr<std::string> target = CleanPath(target_name);
     if (!target.ok() || target->empty()) {
-      return Invalid(path, absl::StrCat("hard link to \"", target_name.substr(0, 200),
+      return Invalid(path, absl::StrCat("hard link to \"", ShortenMiddle(target_name),
                                         "\" outside the layer"));
     }
     auto [target_parent, target_base] = SplitPath(*target);

@@ -2,12 +2,14 @@
 
 #include <string>
 
+#include "lib/base/errors.h"
+
 namespace strata::rpc {
 
 grpc::Status ToGrpc(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
+                      ShortenMiddle(status.message(), kMaxErrorMessageSize));
 }
 
 absl::Status FromGrpc(const grpc::Status& status) {

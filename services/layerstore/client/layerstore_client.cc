@@ -248,7 +248,18 @@ class StreamingBlobWriter final : public BlobWriter {
     const bool ours = !absl::IsAborted(final_status_) && !absl::IsFailedPrecondition(final_status_);
     state_ = State::kAborted;
     if (stream_open && stream_ != nullptr) {
-      context_.TryCancel();
+      // End the stream without commit and wait for the server's answer: only then has the
+      // server finished with the upload (made it, or never will), so the AbortWrite below
+      // finds it. A cancelled stream ends at once here while the server may still be about
+      // to create the upload, after AbortWrite found nothing to discard.
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        queue_.clear();  // what was not sent yet is not needed
+      }
+      buffer_.clear();
+      if (!broken_.load(std::memory_order_acquire)) {
+        (void)Enqueue(/*commit=*/false, /*last=*/true);
+      }
       StopSender();
       stream_->Finish();
     }

@@ -15,9 +15,9 @@
 #include "lib/rpc/client.h"
 #include "lib/rpc/server.h"
 #include "lib/testing/temp_dir.h"
-#include "services/layerstore/layerstore_service.h"
 #include "services/layerstore/core/fs_blob_store.h"
 #include "services/layerstore/core/test_blobs.h"
+#include "services/layerstore/layerstore_service.h"
 
 namespace strata::layerstore {
 namespace {
@@ -227,6 +227,25 @@ TEST_F(LayerstoreClientTest, AbortLeavesNothing) {
   EXPECT_TRUE(absl::IsNotFound(client().WriteStatus("aborted").status()));
   EXPECT_TRUE(absl::IsFailedPrecondition((*writer)->Write("x")));
   EXPECT_TRUE(absl::IsFailedPrecondition((*writer)->Commit().status()));
+}
+
+// A failed import aborts its upload before sending a byte: the abort must not overtake the
+// server's creation of the upload (which once left 0-byte uploads behind for 24 hours).
+TEST_F(LayerstoreClientTest, AbortRightAfterOpeningLeavesNothing) {
+  constexpr int kUploads = 40;
+  for (int i = 0; i < kUploads; ++i) {
+    auto writer = client().OpenWriter(absl::StrCat("quick-", i));
+    ASSERT_TRUE(writer.ok());
+    if (i % 2 == 1) {
+      ASSERT_TRUE((*writer)->Write("a few bytes").ok());
+    }
+    (*writer)->Abort();
+  }
+  absl::SleepFor(absl::Milliseconds(300));  // what the server was still doing is done
+  for (int i = 0; i < kUploads; ++i) {
+    const std::string ref = absl::StrCat("quick-", i);
+    EXPECT_TRUE(absl::IsNotFound(client().WriteStatus(ref).status())) << ref << " left behind";
+  }
 }
 
 TEST_F(LayerstoreClientTest, DroppingAWriterAbortsIt) {
