@@ -19,9 +19,8 @@ int main(int argc, char** argv) {
   CLI::App app{"strata-gateway: every Strata workflow as one RPC (strata.gateway.v1)"};
   strata::rpc::ServerOptions server_options{.listen = "127.0.0.1:7423"};
   strata::rpc::AddServerFlags(app, server_options);
-  strata::gateway::Endpoints endpoints{.layerstore = "127.0.0.1:7420",
-                                       .imagegraph = "127.0.0.1:7421",
-                                       .runtime = "127.0.0.1:7422"};
+  strata::gateway::Endpoints endpoints{
+      .layerstore = "127.0.0.1:7420", .imagegraph = "127.0.0.1:7421", .runtime = "127.0.0.1:7422"};
   app.add_option("--layerstore", endpoints.layerstore, "Layerstore address")
       ->envname("STRATA_LAYERSTORE")
       ->capture_default_str();
@@ -42,7 +41,12 @@ int main(int argc, char** argv) {
 
   strata::gateway::Gateway gateway(endpoints);
   strata::gateway::GatewayService service(&gateway);
+  // No workflow works without all three services: health follows theirs (checked every 2 s),
+  // so imagegraph without its database makes the gateway NOT_SERVING too.
   return strata::rpc::ServeUntilSignalled(
       "strata-gateway", server_options,
-      {{strata::gateway::v1::Gateway::service_full_name(), &service}});
+      {{strata::gateway::v1::Gateway::service_full_name(), &service}},
+      {{.name = "the services",
+        .check = [&gateway] { return gateway.services().CheckHealth(); },
+        .interval = absl::Seconds(2)}});
 }
