@@ -126,6 +126,14 @@ class Gateway {
   // directory), and the local file system's.
   absl::Status CopyToLocal(const rt::CopyFromRequest& request, const std::string& destination);
 
+  // --- System -----------------------------------------------------------------------------
+
+  // `strata system check` (see CheckSystem in gateway.proto): layerstore scrubs every blob
+  // into quarantine, and each damaged one is given the images (every image, tagged or not)
+  // that use it as a layer or as their config. Progress: "Checking", bytes checked so far.
+  // Errors: the services' (UNAVAILABLE names the one down).
+  absl::StatusOr<gw::CheckSystemResult> CheckSystem(ProgressObserver* progress);
+
  private:
   // The runtime node's address, recorded with holds.
   const std::string& node() const { return services_.endpoints().runtime; }

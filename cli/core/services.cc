@@ -2,7 +2,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "lib/base/errors.h"
 #include "lib/rpc/client.h"
+#include "lib/rpc/health.h"
 #include "lib/rpc/status.h"
 
 namespace strata::gateway {
@@ -41,6 +43,40 @@ absl::Status Explain(const char* name, const std::string& address, const grpc::S
 }
 
 }  // namespace
+
+absl::Status Services::CheckHealth(absl::Duration timeout) {
+  struct Service {
+    const char* name;
+    const char* grpc_name;
+    const std::string& address;
+  };
+  const Service services[] = {
+      {"layerstore", "strata.layerstore.v1.LayerStore", endpoints_.layerstore},
+      {"imagegraph", "strata.imagegraph.v1.ImageGraph", endpoints_.imagegraph},
+      {"the runtime", "strata.runtime.v1.Runtime", endpoints_.runtime},
+  };
+  for (size_t i = 0; i < 3; ++i) {
+    std::shared_ptr<grpc::Channel> channel;
+    {
+      absl::MutexLock lock(&mu_);
+      if (health_channels_[i] == nullptr) {
+        ASSIGN_OR_RETURN(health_channels_[i],
+                         Dial(endpoints_, services[i].address, services[i].name));
+      }
+      channel = health_channels_[i];
+    }
+    absl::StatusOr<std::string> health = rpc::CheckHealth(channel, services[i].grpc_name, timeout);
+    if (!health.ok()) {
+      return absl::UnavailableError(absl::StrCat(services[i].name, " at ", services[i].address,
+                                                 ": ", health.status().message()));
+    }
+    if (*health != "SERVING") {
+      return absl::UnavailableError(
+          absl::StrCat(services[i].name, " at ", services[i].address, " is ", *health));
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<ig::ImageGraph::Stub*> Services::imagegraph() {
   absl::MutexLock lock(&mu_);

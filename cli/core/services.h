@@ -54,6 +54,13 @@ class Services {
   // the runtime does not know it.
   absl::Status RuntimeError(const grpc::Status& status, const std::string& container) const;
 
+  // OK when layerstore, imagegraph and the runtime all report SERVING over grpc.health.v1
+  // (each within timeout); what the gateway's own health follows, as no workflow works
+  // without all three. Channels for it are dialled once and kept.
+  // Errors: UNAVAILABLE naming the first service that is not serving, its address and what
+  // it answered; INVALID_ARGUMENT (no address, unreadable TLS or token file).
+  absl::Status CheckHealth(absl::Duration timeout = absl::Seconds(1));
+
   // A context for a unary call, with a deadline.
   static std::unique_ptr<grpc::ClientContext> Unary(absl::Duration timeout = absl::Seconds(30));
 
@@ -63,6 +70,8 @@ class Services {
   std::unique_ptr<ig::ImageGraph::Stub> imagegraph_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<rt::Runtime::Stub> runtime_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<layerstore::LayerstoreClient> layerstore_ ABSL_GUARDED_BY(mu_);
+  // For CheckHealth: layerstore, imagegraph, runtime.
+  std::shared_ptr<grpc::Channel> health_channels_[3] ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace strata::gateway

@@ -64,9 +64,9 @@ class ImportSource : public layer::ByteSource {
 // Feeds a bidirectional call's requests (stdin, its end, resizes) to a session; a client
 // that goes away cancels it. Request is AttachRequest, ExecRequest or RunRequest.
 template <typename Request>
-std::unique_ptr<rpc::InputPump<Request>> PumpInto(
-    grpc::ServerContext* context, grpc::internal::ReaderInterface<Request>* stream,
-    ProcessSession* session) {
+std::unique_ptr<rpc::InputPump<Request>> PumpInto(grpc::ServerContext* context,
+                                                  grpc::internal::ReaderInterface<Request>* stream,
+                                                  ProcessSession* session) {
   return std::make_unique<rpc::InputPump<Request>>(
       context, stream,
       [session](const Request& request) {
@@ -241,17 +241,15 @@ grpc::Status GatewayService::Run(
 grpc::Status GatewayService::Attach(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<rt::ProcessOutput, rt::AttachRequest>* stream) {
-  return RelayBidi(context, stream, "Attach", [this](const rt::AttachOptions& options) {
-    return gateway_->Attach(options);
-  });
+  return RelayBidi(context, stream, "Attach",
+                   [this](const rt::AttachOptions& options) { return gateway_->Attach(options); });
 }
 
 grpc::Status GatewayService::Exec(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<rt::ProcessOutput, rt::ExecRequest>* stream) {
-  return RelayBidi(context, stream, "Exec", [this](const rt::ExecOptions& options) {
-    return gateway_->Exec(options);
-  });
+  return RelayBidi(context, stream, "Exec",
+                   [this](const rt::ExecOptions& options) { return gateway_->Exec(options); });
 }
 
 grpc::Status GatewayService::Logs(grpc::ServerContext* context, const rt::LogsRequest* request,
@@ -299,8 +297,7 @@ grpc::Status GatewayService::WaitContainer(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status GatewayService::RemoveContainer(grpc::ServerContext*,
-                                             const rt::RemoveRequest* request,
+grpc::Status GatewayService::RemoveContainer(grpc::ServerContext*, const rt::RemoveRequest* request,
                                              rt::RemoveResponse* response) {
   absl::StatusOr<std::string> id = gateway_->RemoveContainer(*request);
   if (!id.ok()) return ToGrpc(id.status());
@@ -365,6 +362,18 @@ grpc::Status GatewayService::CopyFrom(grpc::ServerContext* context,
       &sink);
   if (status.ok()) status = sink.Flush();
   return ToGrpc(status);
+}
+
+grpc::Status GatewayService::CheckSystem(grpc::ServerContext*,
+                                         const v1::CheckSystemRequest* /*request*/,
+                                         grpc::ServerWriter<v1::CheckSystemResponse>* writer) {
+  StreamProgress<v1::CheckSystemResponse> progress(writer);
+  absl::StatusOr<v1::CheckSystemResult> result = gateway_->CheckSystem(&progress);
+  if (!result.ok()) return ToGrpc(result.status());
+  v1::CheckSystemResponse last;
+  *last.mutable_result() = std::move(*result);
+  writer->Write(last);
+  return grpc::Status::OK;
 }
 
 }  // namespace strata::gateway

@@ -71,6 +71,8 @@ class GatewayService final : public v1::Gateway::Service {
                       grpc::ServerWriter<rt::DataChunk>* writer) override;
   grpc::Status CopyFrom(grpc::ServerContext* context, const rt::CopyFromRequest* request,
                         grpc::ServerWriter<rt::CopyFromResponse>* writer) override;
+  grpc::Status CheckSystem(grpc::ServerContext* context, const v1::CheckSystemRequest* request,
+                           grpc::ServerWriter<v1::CheckSystemResponse>* writer) override;
 
  private:
   Gateway* const gateway_;

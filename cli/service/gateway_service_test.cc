@@ -2,6 +2,7 @@
 // services, PostgreSQL, runc, overlayfs): each RPC's success and its documented error codes.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -211,6 +212,24 @@ TEST_F(GatewayServiceTest, ImportStreamsProgressAndRecordsRealSizes) {
   EXPECT_CODE(stream->Finish(), INVALID_ARGUMENT);
 }
 
+TEST_F(GatewayServiceTest, CheckSystemVerifiesEveryBlobAndEndsWithTheResult) {
+  ig::Image image;
+  std::vector<gw::Progress> progress;
+  ASSERT_TRUE(Import(*tarball_, "checked:1", &image, &progress).ok());
+  grpc::ClientContext context;
+  auto stream = gateway_->CheckSystem(&context, gw::CheckSystemRequest());
+  gw::CheckSystemResponse response;
+  std::optional<gw::CheckSystemResult> result;
+  while (stream->Read(&response)) {
+    if (response.has_result()) result = response.result();
+  }
+  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_TRUE(result.has_value());
+  EXPECT_GE(result->blobs_checked(), 1);
+  EXPECT_GE(result->bytes_checked(), image.layers(0).size());
+  EXPECT_EQ(result->damaged_size(), 0);
+}
+
 TEST_F(GatewayServiceTest, RunRelaysOutputStdinAndRemoves) {
   RunOutput echo = Run(RunOf("base:1", {"echo", "hi"}));
   ASSERT_TRUE(echo.status.ok()) << echo.status.error_message();
@@ -245,9 +264,8 @@ TEST_F(GatewayServiceTest, RunRelaysOutputStdinAndRemoves) {
 
 TEST_F(GatewayServiceTest, CreateCommitHistoryDiffExportCopy) {
   rt::Container container;
-  ASSERT_TRUE(Create("base:1", "worker", {"sh", "-c", "echo made > /made; rm /etc/del"},
-                     &container)
-                  .ok());
+  ASSERT_TRUE(
+      Create("base:1", "worker", {"sh", "-c", "echo made > /made; rm /etc/del"}, &container).ok());
   {
     grpc::ClientContext context;
     rt::StartContainerRequest start;

@@ -44,7 +44,12 @@ int main(int argc, char** argv) {
 
   strata::gateway::Gateway gateway(endpoints);
   strata::gateway::GatewayService service(&gateway);
+  // No workflow works without all three services: health follows theirs (checked every 2 s),
+  // so imagegraph without its database makes the gateway NOT_SERVING too.
   return strata::rpc::ServeUntilSignalled(
       "strata-gateway", server_options,
-      {{strata::gateway::v1::Gateway::service_full_name(), &service}});
+      {{strata::gateway::v1::Gateway::service_full_name(), &service}},
+      {{.name = "the services",
+        .check = [&gateway] { return gateway.services().CheckHealth(); },
+        .interval = absl::Seconds(2)}});
 }

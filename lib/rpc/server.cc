@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -135,7 +137,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
-    const ServerOptions& options, const std::vector<HostedService>& services) {
+    const ServerOptions& options, const std::vector<HostedService>& services,
+    std::vector<Dependency> dependencies) {
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, MakeCredentials(options));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -180,14 +183,69 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   }
 
   grpc::HealthCheckServiceInterface* health = host->server_->GetHealthCheckService();
-  for (const HostedService& hosted : services) health->SetServingStatus(hosted.name, true);
+  for (const HostedService& hosted : services) {
+    host->service_names_.push_back(hosted.name);
+    health->SetServingStatus(hosted.name, true);
+  }
   health->SetServingStatus(true);
+  if (!dependencies.empty()) {
+    host->dependencies_ = std::move(dependencies);
+    host->dependency_ok_.assign(host->dependencies_.size(), true);
+    // Once now, so that health is right from the first answer; then on the watcher thread.
+    host->CheckDependencies();
+    host->watcher_ = std::thread([raw = host.get()] { raw->WatchDependencies(); });
+  }
   return host;
+}
+
+void ServiceHost::CheckDependencies() {
+  bool all_ok = true;
+  for (size_t i = 0; i < dependencies_.size(); ++i) {
+    const Dependency& dependency = dependencies_[i];
+    const absl::Status status = dependency.check();
+    if (status.ok() != dependency_ok_[i]) {
+      if (status.ok()) {
+        STRATA_LOG(INFO) << dependency.name << " works again: health SERVING";
+      } else {
+        STRATA_LOG(WARNING) << dependency.name << " fails (" << status.message()
+                            << "): health NOT_SERVING until it works";
+      }
+    }
+    dependency_ok_[i] = status.ok();
+    all_ok = all_ok && status.ok();
+  }
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;  // Shutdown owns health from now on
+    for (const std::string& name : service_names_) health->SetServingStatus(name, all_ok);
+    health->SetServingStatus(all_ok);
+  }
+}
+
+void ServiceHost::WatchDependencies() {
+  absl::Duration interval = absl::InfiniteDuration();
+  for (const Dependency& dependency : dependencies_) {
+    interval = std::min(interval, dependency.interval);
+  }
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      const auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping), interval)) return;
+    }
+    CheckDependencies();
+  }
 }
 
 void ServiceHost::Shutdown(absl::Duration grace) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (watcher_.joinable()) watcher_.join();
   if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(false);
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();
@@ -217,8 +275,10 @@ int WaitForTerminationSignal() {
 }
 
 int ServeUntilSignalled(const std::string& name, const ServerOptions& options,
-                        const std::vector<HostedService>& services) {
-  absl::StatusOr<std::unique_ptr<ServiceHost>> host = ServiceHost::Start(options, services);
+                        const std::vector<HostedService>& services,
+                        std::vector<Dependency> dependencies) {
+  absl::StatusOr<std::unique_ptr<ServiceHost>> host =
+      ServiceHost::Start(options, services, std::move(dependencies));
   if (!host.ok()) {
     STRATA_LOG(ERROR) << name << ": " << host.status().message();
     return 1;

@@ -2,18 +2,22 @@
 #define STRATA_LIB_RPC_SERVER_H_
 
 // ServiceHost runs gRPC services the way every Strata binary does: on one listening address,
-// with grpc.health.v1 (each service and "" SERVING once started), server reflection (so
+// with grpc.health.v1 (each service and "" SERVING once started, NOT_SERVING while a
+// dependency the services cannot work without fails its check), server reflection (so
 // grpcurl-style tools can list and call every RPC), message limits from limits.h, and
 // optional TLS (with client certificates) and bearer-token authentication. It listens on a
 // unix socket (mode 0660, root and the socket group: access is who may open it) or on TCP,
 // where plaintext must be asked for explicitly.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
 
@@ -49,13 +53,28 @@ struct HostedService {
   grpc::Service* service;
 };
 
+// Something the hosted services cannot work without (imagegraph's database): checked when
+// the host starts and then every `interval` on a thread of the host's own. While the check
+// fails, health reports NOT_SERVING for every hosted service and for the server (""), so
+// load balancers, `strata status` and supervisors see the truth; SERVING again once it
+// passes. Each change is logged with the check's error.
+struct Dependency {
+  // For the log: "PostgreSQL".
+  std::string name;
+  // OK when the dependency works. Should answer within a few seconds (a short timeout of its
+  // own): a check that hangs delays what health reports.
+  std::function<absl::Status()> check;
+  absl::Duration interval = absl::Seconds(2);
+};
+
 class ServiceHost {
  public:
   // Starts serving. The services are not owned and must outlive the host.
   // Errors: INVALID_ARGUMENT (unreadable TLS files, token without TLS, plaintext TCP without
   // `insecure`), UNAVAILABLE (the address could not be bound).
   static absl::StatusOr<std::unique_ptr<ServiceHost>> Start(
-      const ServerOptions& options, const std::vector<HostedService>& services);
+      const ServerOptions& options, const std::vector<HostedService>& services,
+      std::vector<Dependency> dependencies = {});
 
   ~ServiceHost();
 
@@ -70,7 +89,17 @@ class ServiceHost {
  private:
   ServiceHost() = default;
 
+  // Runs every dependency's check and sets health from the results.
+  void CheckDependencies();
+  void WatchDependencies();
+
   std::unique_ptr<grpc::Server> server_;
+  std::vector<std::string> service_names_;
+  std::vector<Dependency> dependencies_;
+  std::vector<bool> dependency_ok_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread watcher_;
   std::string address_;
   int port_ = 0;
   bool shut_down_ = false;
@@ -83,11 +112,13 @@ void BlockTerminationSignals();
 // Waits until SIGINT or SIGTERM arrives and returns its number.
 int WaitForTerminationSignal();
 
-// What a service's main does once its services exist: start a ServiceHost, print
+// What a service's main does once its services exist: start a ServiceHost (watching the
+// dependencies), print
 // "listening on <address>" on stdout (tests and scripts read it), serve until SIGINT/SIGTERM,
 // shut down gracefully. Returns the process exit code (1 when it could not start).
 int ServeUntilSignalled(const std::string& name, const ServerOptions& options,
-                        const std::vector<HostedService>& services);
+                        const std::vector<HostedService>& services,
+                        std::vector<Dependency> dependencies = {});
 
 }  // namespace strata::rpc
 

@@ -2,7 +2,9 @@
 // it starts while the database is down (answering UNAVAILABLE), migrates when it returns,
 // rides through a restart, and refuses to start on a schema newer than it knows.
 
+#include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/time/clock.h"
@@ -23,10 +25,10 @@ namespace strata::imagegraph {
 namespace {
 
 namespace pb = ::strata::imagegraph::v1;
-using ::testing::HasSubstr;
 using strata::testing::PostgresServer;
 using strata::testing::RunfilePath;
 using strata::testing::ServiceProcess;
+using ::testing::HasSubstr;
 
 const char kBinary[] = "services/imagegraph/strata-imagegraph";
 
@@ -59,14 +61,15 @@ TEST(ImageGraphBinaryTest, StartsWhileDatabaseIsDownAndRidesThroughRestarts) {
   ASSERT_TRUE((*postgres)->CreateDatabase("graph").ok());
   ASSERT_TRUE((*postgres)->Stop().ok());
 
-  auto process = ServiceProcess::Start(
-      RunfilePath(kBinary), {"--database=" + (*postgres)->connection_string("graph")});
+  auto process = ServiceProcess::Start(RunfilePath(kBinary),
+                                       {"--database=" + (*postgres)->connection_string("graph")});
   ASSERT_TRUE(process.ok()) << process.status();
   auto stub = Connect(**process);
   auto channel = rpc::Dial({.address = (*process)->address()});
+  // It answers, but says it cannot serve: nothing works without the database.
   auto health = rpc::CheckHealth(*channel, "");
   ASSERT_TRUE(health.ok()) << health.status();
-  EXPECT_EQ(*health, "SERVING");
+  EXPECT_EQ(*health, "NOT_SERVING");
 
   grpc::Status down = GetImage(*stub, "app:1");
   EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE) << down.error_message();
@@ -93,6 +96,53 @@ TEST(ImageGraphBinaryTest, StartsWhileDatabaseIsDownAndRidesThroughRestarts) {
   EXPECT_EQ(GetImage(*stub, "app:1").error_code(), grpc::StatusCode::UNAVAILABLE);
   ASSERT_TRUE((*postgres)->Restart().ok());
   EXPECT_TRUE(GetImage(*stub, "app:1").ok());
+  EXPECT_EQ((*process)->Stop(), 0);
+}
+
+// Polls the health of `service` until it is `want` or `timeout` passes; returns how long it
+// took, or nothing on timeout.
+std::optional<absl::Duration> WaitForHealth(const std::shared_ptr<grpc::Channel>& channel,
+                                            const std::string& service, const std::string& want,
+                                            absl::Duration timeout) {
+  const absl::Time start = absl::Now();
+  while (absl::Now() - start < timeout) {
+    absl::StatusOr<std::string> health = rpc::CheckHealth(channel, service);
+    if (health.ok() && *health == want) return absl::Now() - start;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return std::nullopt;
+}
+
+TEST(ImageGraphBinaryTest, HealthFollowsTheDatabase) {
+  auto postgres = PostgresServer::Start();
+  ASSERT_TRUE(postgres.ok()) << postgres.status();
+  ASSERT_TRUE((*postgres)->CreateDatabase("graph").ok());
+  auto process = ServiceProcess::Start(RunfilePath(kBinary),
+                                       {"--database=" + (*postgres)->connection_string("graph")});
+  ASSERT_TRUE(process.ok()) << process.status();
+  auto channel = rpc::Dial({.address = (*process)->address()});
+  ASSERT_TRUE(channel.ok());
+  const std::string service = pb::ImageGraph::service_full_name();
+  for (const std::string& name : {std::string(), service}) {
+    auto health = rpc::CheckHealth(*channel, name);
+    ASSERT_TRUE(health.ok()) << health.status();
+    EXPECT_EQ(*health, "SERVING") << name;
+  }
+
+  ASSERT_TRUE((*postgres)->Stop().ok());
+  std::optional<absl::Duration> down =
+      WaitForHealth(*channel, service, "NOT_SERVING", absl::Seconds(10));
+  ASSERT_TRUE(down.has_value()) << "still SERVING 10 s after PostgreSQL stopped";
+  std::cout << "NOT_SERVING " << absl::FormatDuration(*down) << " after PostgreSQL stopped\n";
+  EXPECT_LT(*down, absl::Seconds(5));
+  EXPECT_EQ(*rpc::CheckHealth(*channel, ""), "NOT_SERVING");
+
+  ASSERT_TRUE((*postgres)->Restart().ok());
+  std::optional<absl::Duration> up = WaitForHealth(*channel, service, "SERVING", absl::Seconds(10));
+  ASSERT_TRUE(up.has_value()) << "still NOT_SERVING 10 s after PostgreSQL came back";
+  std::cout << "SERVING " << absl::FormatDuration(*up) << " after PostgreSQL came back\n";
+  EXPECT_LT(*up, absl::Seconds(5));
+  EXPECT_EQ(*rpc::CheckHealth(*channel, ""), "SERVING");
   EXPECT_EQ((*process)->Stop(), 0);
 }
 

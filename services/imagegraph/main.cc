@@ -5,7 +5,8 @@
 // PostgreSQL does not answer, the service starts anyway and says so: every call answers
 // UNAVAILABLE until the database is back, and the first call that reaches it migrates the
 // schema (a newer schema found then makes every call FAILED_PRECONDITION, with the reason).
-// Connections lost later (a PostgreSQL restart) are reopened on the next call.
+// Connections lost later (a PostgreSQL restart) are reopened on the next call. Health
+// (grpc.health.v1) is NOT_SERVING while the database does not answer, SERVING when it does.
 
 #include <string>
 
@@ -49,7 +50,12 @@ int main(int argc, char** argv) {
   }
 
   strata::imagegraph::ImageGraphService service(&store);
+  // Nothing works without the database: health says so (NOT_SERVING) while it does not
+  // answer, checked every 2 s.
   return strata::rpc::ServeUntilSignalled(
       "strata-imagegraph", server_options,
-      {{strata::imagegraph::v1::ImageGraph::service_full_name(), &service}});
+      {{strata::imagegraph::v1::ImageGraph::service_full_name(), &service}},
+      {{.name = "PostgreSQL",
+        .check = [&store] { return store.CheckDatabase(); },
+        .interval = absl::Seconds(2)}});
 }

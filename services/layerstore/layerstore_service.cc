@@ -7,10 +7,12 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "lib/base/errors.h"
 #include "lib/digest/digest.h"
 #include "lib/rpc/limits.h"
 #include "lib/rpc/status.h"
+#include "services/layerstore/core/blob_verify.h"
 
 namespace strata::layerstore {
 namespace {
@@ -229,6 +231,43 @@ absl::Status LayerStoreService::DoList(const v1::ListRequest& request, v1::ListR
     response->set_next_page_token(page.blobs.back().digest.str());
   }
   return absl::OkStatus();
+}
+
+grpc::Status LayerStoreService::Check(grpc::ServerContext* context,
+                                      const v1::CheckRequest* /*request*/,
+                                      grpc::ServerWriter<v1::CheckResponse>* writer) {
+  absl::Time last_progress = absl::Now();
+  absl::StatusOr<ScrubReport> report =
+      ScrubBlobs(*store_, [&](const ScrubReport& so_far) -> absl::Status {
+        if (context->IsCancelled()) {
+          return absl::CancelledError(absl::StrCat("check: cancelled by the client after ",
+                                                   so_far.blobs_checked, " blobs"));
+        }
+        if (absl::Now() - last_progress < absl::Seconds(1)) return absl::OkStatus();
+        last_progress = absl::Now();
+        v1::CheckResponse progress;
+        progress.set_blobs_checked(so_far.blobs_checked);
+        progress.set_bytes_checked(so_far.bytes_checked);
+        if (!writer->Write(progress)) {
+          return absl::CancelledError("check: the client went away");
+        }
+        return absl::OkStatus();
+      });
+  if (!report.ok()) return rpc::ToGrpc(report.status());
+  v1::CheckResponse done;
+  done.set_blobs_checked(report->blobs_checked);
+  done.set_bytes_checked(report->bytes_checked);
+  done.set_done(true);
+  for (const DamagedBlob& damaged : report->damaged) {
+    v1::DamagedBlob* out = done.add_damaged();
+    out->set_digest(damaged.digest.str());
+    out->set_size(damaged.size);
+    out->set_reason(damaged.reason);
+    out->set_quarantined_to(damaged.quarantined_to);
+    out->set_quarantine_error(damaged.quarantine_error);
+  }
+  writer->Write(done);
+  return grpc::Status::OK;
 }
 
 }  // namespace strata::layerstore

@@ -52,6 +52,10 @@ class LayerStoreService final : public v1::LayerStore::Service {
   // size, malformed page token).
   grpc::Status List(grpc::ServerContext* context, const v1::ListRequest* request,
                     v1::ListResponse* response) override;
+  // Scrubs the store (ScrubBlobs): progress about once a second, then the damaged blobs.
+  // CANCELLED when the client goes away, storage errors.
+  grpc::Status Check(grpc::ServerContext* context, const v1::CheckRequest* request,
+                     grpc::ServerWriter<v1::CheckResponse>* writer) override;
 
  private:
   absl::Status DoRead(grpc::ServerContext* context, const v1::ReadRequest& request,

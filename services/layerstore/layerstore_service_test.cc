@@ -3,6 +3,10 @@
 
 #include "services/layerstore/layerstore_service.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <functional>
@@ -254,6 +258,50 @@ TEST_F(LayerStoreServiceTest, RangedRead) {
     EXPECT_EQ(bad.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << offset << "+" << length << ": " << bad.status.error_message();
   }
+}
+
+TEST_F(LayerStoreServiceTest, ADamagedBlobIsDataLossWholeAndFoundByCheck) {
+  const std::string data = RandomBytes(3 * kMiB + 7, 20);
+  const std::string digest = Digest::Of(data).str();
+  v1::WriteResponse written;
+  ASSERT_TRUE(Send(stub(), {.ref = "to-damage", .data = data}, &written).ok());
+  ASSERT_TRUE(Send(stub(), {.ref = "sound", .data = "sound"}, &written).ok());
+  const std::string path = store_->BlobPath(Digest::Of(data));
+  {
+    ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    ASSERT_TRUE(fd.valid());
+    ASSERT_EQ(::pwrite(fd.get(), "\x5a", 1, 12345), 1);
+  }
+
+  ReadResult whole = ReadBlob(stub(), digest);
+  EXPECT_EQ(whole.status.error_code(), grpc::StatusCode::DATA_LOSS) << whole.status.error_message();
+  EXPECT_THAT(whole.status.error_message(), HasSubstr(digest));
+  EXPECT_LT(whole.data.size(), data.size());  // the last chunk is withheld
+  ReadResult range = ReadBlob(stub(), digest, 2 * kMiB, 1000);
+  ASSERT_TRUE(range.status.ok()) << range.status.error_message();
+  EXPECT_TRUE(range.data == data.substr(2 * kMiB, 1000));
+
+  grpc::ClientContext context;
+  auto check = stub().Check(&context, v1::CheckRequest());
+  v1::CheckResponse response, last;
+  while (check->Read(&response)) last = response;
+  ASSERT_TRUE(check->Finish().ok());
+  EXPECT_TRUE(last.done());
+  EXPECT_EQ(last.blobs_checked(), 2);
+  ASSERT_EQ(last.damaged_size(), 1);
+  EXPECT_EQ(last.damaged(0).digest(), digest);
+  EXPECT_EQ(last.damaged(0).size(), static_cast<int64_t>(data.size()));
+  EXPECT_THAT(last.damaged(0).quarantined_to(), HasSubstr("/quarantine/"));
+  EXPECT_EQ(StatBlob(stub(), digest).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // Writing it again stores it anew.
+  ASSERT_TRUE(Send(stub(), {.ref = "repair", .data = data, .expected_digest = digest}, &written)
+                  .ok());
+  EXPECT_FALSE(written.already_existed());
+  ReadResult repaired = ReadBlob(stub(), digest);
+  ASSERT_TRUE(repaired.status.ok()) << repaired.status.error_message();
+  EXPECT_TRUE(repaired.data == data);
 }
 
 TEST_F(LayerStoreServiceTest, MissingBlobIsNotFoundNamingTheDigest) {

@@ -32,6 +32,8 @@ class Stack {
   const std::string& gateway_address() const { return gateway_->address(); }
   const std::string& imagegraph_address() const { return imagegraph_->address(); }
   const std::string& layerstore_address() const { return layerstore_->address(); }
+  // The stack's PostgreSQL, for tests that stop and restart it.
+  strata::testing::PostgresServer& postgres() { return *postgres_; }
 
   // A busybox root file system tarball (Debian's busybox-static), compressed with one of
   // "none", "gzip", "bzip2", "xz", "zstd". Its /etc holds keep, del and passwd.

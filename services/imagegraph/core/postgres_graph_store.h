@@ -31,6 +31,12 @@ class PostgresGraphStore final : public GraphStore {
   // newer schema than this binary knows), INTERNAL.
   absl::Status Migrate();
 
+  // Whether the store can work: the schema is ready (migrated now when it was not) and the
+  // database answers a query. What the service's health reports. Takes at most the
+  // connection timeout (5 s unless the connection string sets connect_timeout).
+  // Errors: as Migrate; UNAVAILABLE (no free connection in time, the database went away).
+  absl::Status CheckDatabase();
+
   absl::StatusOr<PutLayerResult> PutLayer(const Layer& layer) override;
   absl::StatusOr<Layer> GetLayer(absl::string_view chain_id) override;
   absl::StatusOr<CreateImageResult> CreateImage(const NewImage& image) override;

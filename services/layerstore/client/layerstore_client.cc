@@ -580,4 +580,36 @@ absl::StatusOr<std::vector<BlobInfo>> LayerstoreClient::ListAll() {
   return all;
 }
 
+absl::StatusOr<ScrubReport> LayerstoreClient::Check(
+    const std::function<void(const ScrubReport&)>& on_progress) {
+  grpc::ClientContext context;
+  SetDeadline(context, options_.stream_timeout);
+  std::unique_ptr<grpc::ClientReader<v1::CheckResponse>> stream =
+      stub_->Check(&context, v1::CheckRequest());
+  v1::CheckResponse response;
+  ScrubReport report;
+  bool done = false;
+  while (stream->Read(&response)) {
+    report.blobs_checked = response.blobs_checked();
+    report.bytes_checked = response.bytes_checked();
+    if (!response.done()) {
+      if (on_progress) on_progress(report);
+      continue;
+    }
+    done = true;
+    for (const v1::DamagedBlob& blob : response.damaged()) {
+      absl::StatusOr<Digest> digest = Digest::Parse(blob.digest());
+      if (!digest.ok()) {
+        return absl::DataLossError(absl::StrCat("the layerstore answered with a malformed digest: ",
+                                                digest.status().message()));
+      }
+      report.damaged.push_back(DamagedBlob{*digest, blob.size(), blob.reason(),
+                                           blob.quarantined_to(), blob.quarantine_error()});
+    }
+  }
+  RETURN_IF_ERROR(rpc::FromGrpc(stream->Finish()));
+  if (!done) return absl::InternalError("the layerstore ended the check without its result");
+  return report;
+}
+
 }  // namespace strata::layerstore

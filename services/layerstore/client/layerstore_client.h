@@ -28,6 +28,7 @@
 // costs under virtualisation.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -164,6 +165,13 @@ class LayerstoreClient {
 
   // Every blob, page by page.
   absl::StatusOr<std::vector<BlobInfo>> ListAll();
+
+  // Scrubs the store: re-hashes every blob and quarantines the damaged ones (the Check RPC).
+  // on_progress, when set, sees the counts as the server reports them (about once a second).
+  // The call has the stream timeout (none by default): it reads the whole store.
+  // Errors: the call's (UNAVAILABLE, CANCELLED, ...), the server's storage errors.
+  absl::StatusOr<ScrubReport> Check(
+      const std::function<void(const ScrubReport&)>& on_progress = nullptr);
 
  private:
   std::shared_ptr<v1::LayerStore::Stub> stub_;

@@ -84,8 +84,11 @@ class BlobStore {
   virtual absl::StatusOr<BlobInfo> Stat(const Digest& digest) = 0;
 
   // Opens `length` bytes of a blob from `offset` (length 0: to the end; a range running past
-  // the end stops at the end).
-  // Errors: INVALID_ARGUMENT (negative offset or length, offset past the end), NOT_FOUND.
+  // the end stops at the end). A read of the whole blob (offset 0 to the end) is verified as
+  // it streams (blob_verify.h): its last Read fails with DATA_LOSS, instead of returning the
+  // last bytes, when the stored bytes do not match the digest. A range cannot be verified.
+  // Errors: INVALID_ARGUMENT (negative offset or length, offset past the end), NOT_FOUND,
+  // DATA_LOSS (an empty stored blob whose digest is not that of no bytes).
   virtual absl::StatusOr<std::unique_ptr<BlobRangeReader>> OpenReader(const Digest& digest,
                                                                       int64_t offset,
                                                                       int64_t length) = 0;
@@ -95,8 +98,10 @@ class BlobStore {
   // ABORTED (another writer holds this ref right now: retry later), FAILED_PRECONDITION (an
   // expectation differs from one the upload being resumed has; one it lacks is added and
   // checked from then on), ALREADY_EXISTS (the expected
-  // digest is already stored, with the expected size if one is given: nothing needs to be
-  // written, and any upload left under this ref is discarded).
+  // digest is already stored, with the expected size if one is given, and its stored copy
+  // verifies: nothing needs to be written, and any upload left under this ref is discarded).
+  // A stored copy that fails verification is quarantined and the upload goes ahead; likewise
+  // Commit replaces a damaged copy instead of reporting already_existed.
   virtual absl::StatusOr<std::unique_ptr<IngestWriter>> OpenWriter(
       const std::string& ref, const UploadExpectations& expected) = 0;
 
@@ -112,6 +117,12 @@ class BlobStore {
   // Removes a blob; readers that opened it already read it to the end.
   // Errors: NOT_FOUND.
   virtual absl::Status Delete(const Digest& digest) = 0;
+
+  // Takes a damaged blob out of service without deleting it: it is no longer listed, read or
+  // counted as stored (so the next upload of its digest writes it again), and it is kept
+  // where a person can look at it. Returns where it went (a path, an object name).
+  // Errors: NOT_FOUND, storage errors.
+  virtual absl::StatusOr<std::string> Quarantine(const Digest& digest) = 0;
 
   // Up to `limit` (> 0) blobs in digest order, starting after `after` (from the first blob
   // when unset). The order is stable: paging by the last digest of each page visits every blob

@@ -57,6 +57,23 @@ struct BlobPage {
   bool more = false;
 };
 
+// A blob a scrub found damaged.
+struct DamagedBlob {
+  Digest digest;
+  int64_t size = 0;
+  // Why it failed verification (the DATA_LOSS message).
+  std::string reason;
+  // Where the store moved it (empty when quarantining failed: quarantine_error says why).
+  std::string quarantined_to;
+  std::string quarantine_error;
+};
+
+struct ScrubReport {
+  int64_t blobs_checked = 0;
+  int64_t bytes_checked = 0;
+  std::vector<DamagedBlob> damaged;
+};
+
 }  // namespace strata::layerstore
 
 #endif  // STRATA_SERVICES_LAYERSTORE_CORE_BLOB_TYPES_H_

@@ -23,6 +23,7 @@
 #include "lib/base/fs.h"
 #include "lib/base/log.h"
 #include "nlohmann/json.hpp"
+#include "services/layerstore/core/blob_verify.h"
 #include "services/layerstore/core/chunk_worker.h"
 
 namespace strata::layerstore {
@@ -436,6 +437,7 @@ FsBlobStore::FsBlobStore(std::string root, const Options& options)
     : root_(std::move(root)),
       blobs_dir_(root_ + "/blobs/sha256"),
       ingest_dir_(root_ + "/ingest"),
+      quarantine_dir_(root_ + "/quarantine/sha256"),
       options_(options) {}
 
 absl::StatusOr<std::unique_ptr<FsBlobStore>> FsBlobStore::Open(const std::string& root) {
@@ -496,9 +498,37 @@ absl::StatusOr<std::unique_ptr<BlobRangeReader>> FsBlobStore::OpenReader(const D
   }
   const int64_t end = (length == 0 || length > size - offset) ? size : offset + length;
   ::posix_fadvise(fd.get(), offset, end - offset, POSIX_FADV_SEQUENTIAL);
-  return std::make_unique<FsBlobRangeReader>(std::move(fd),
-                                             BlobInfo{digest, size, ModificationTime(st)}, offset,
-                                             end, options_.stream_past_page_cache);
+  auto reader = std::make_unique<FsBlobRangeReader>(std::move(fd),
+                                                    BlobInfo{digest, size, ModificationTime(st)},
+                                                    offset, end, options_.stream_past_page_cache);
+  // The digest covers the whole blob only: a whole read is verified, a range cannot be.
+  if (offset == 0 && end == size) return VerifyingReader(std::move(reader));
+  return reader;
+}
+
+absl::StatusOr<std::string> FsBlobStore::Quarantine(const Digest& digest) {
+  RETURN_IF_ERROR(MakeDirs(quarantine_dir_, 0700));
+  // A time suffix: the same digest may be damaged again later, and each copy is kept.
+  const std::string to =
+      absl::StrCat(quarantine_dir_, "/", digest.hex(), ".", absl::ToUnixNanos(absl::Now()));
+  const std::string from = BlobPath(digest);
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return BlobNotFound(digest);
+    return ErrnoStatus(errno, absl::StrCat("quarantine blob \"", digest.str(), "\""));
+  }
+  RETURN_IF_ERROR(FsyncDir(Dirname(from)));
+  RETURN_IF_ERROR(FsyncDir(quarantine_dir_));
+  STRATA_LOG(WARNING) << "blob \"" << digest.str() << "\": damaged, moved to " << to;
+  return to;
+}
+
+absl::Status FsBlobStore::CheckStoredCopy(const Digest& digest, const std::string& ref) {
+  absl::Status verified = VerifyBlob(*this, digest);
+  if (!absl::IsDataLoss(verified)) return verified;
+  STRATA_LOG(WARNING) << Upload(ref) << ": replaces a damaged copy: " << verified.message();
+  absl::StatusOr<std::string> moved = Quarantine(digest);
+  if (!moved.ok() && !absl::IsNotFound(moved.status())) return moved.status();
+  return BlobNotFound(digest);
 }
 
 absl::StatusOr<FsBlobStore::LockedUpload> FsBlobStore::LockExistingUpload(const std::string& ref) {
@@ -627,6 +657,16 @@ absl::StatusOr<std::unique_ptr<IngestWriter>> FsBlobStore::OpenWriter(
   if (expected.digest) {
     absl::StatusOr<BlobInfo> stored = Stat(*expected.digest);
     if (stored.ok()) {
+      // Dedupe only onto a sound copy: re-hashing it costs a read of the blob, on this path
+      // alone, and a damaged copy is replaced instead of kept for ever.
+      absl::Status sound = CheckStoredCopy(*expected.digest, ref);
+      if (absl::IsNotFound(sound)) {
+        stored = sound;
+      } else if (!sound.ok()) {
+        return sound;
+      }
+    }
+    if (stored.ok()) {
       if (expected.size && *expected.size != stored->size) {
         return absl::InvalidArgumentError(
             absl::StrCat(Upload(ref), ": size mismatch: blob \"", expected.digest->str(), "\" has ",
@@ -699,7 +739,12 @@ absl::StatusOr<CommitResult> FsBlobStore::Publish(LockedUpload& upload, const Di
     ASSIGN_OR_RETURN(BlobInfo stored, Stat(digest));
     return CommitResult{digest, stored.size, stored.created, /*already_existed=*/true};
   };
-  if (PathExists(path)) return already_existed();
+  if (PathExists(path)) {
+    absl::Status sound = CheckStoredCopy(digest, upload.ref);
+    if (sound.ok()) return already_existed();
+    if (!absl::IsNotFound(sound)) return sound;
+    // Damaged (now quarantined) or deleted meanwhile: this upload stores it.
+  }
 
   const int fd = upload.data.get();
   const absl::Time created = absl::Now();

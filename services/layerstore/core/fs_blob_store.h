@@ -7,6 +7,7 @@
 //   <root>/ingest/<sha256 hex of the ref>/data   bytes of an upload received so far
 //   <root>/ingest/<sha256 hex of the ref>/meta   JSON: ref, expectations, start time
 //   <root>/ingest/.tmp-<random>/                 an upload directory being created
+//   <root>/quarantine/sha256/<64 hex>.<unix ns>  blobs found damaged: out of service, kept
 //
 // Paths are built only from validated digests and from hashes of refs, so no client input can
 // name a path outside the root. Uploads are hashed, written and synced as they arrive (each on
@@ -62,6 +63,7 @@ class FsBlobStore final : public BlobStore {
   absl::StatusOr<UploadStatus> GetUploadStatus(const std::string& ref) override;
   absl::Status AbortUpload(const std::string& ref) override;
   absl::Status Delete(const Digest& digest) override;
+  absl::StatusOr<std::string> Quarantine(const Digest& digest) override;
   absl::StatusOr<BlobPage> List(const std::optional<Digest>& after, int limit) override;
   absl::StatusOr<int> CleanUpAbandonedUploads(absl::Duration max_age) override;
 
@@ -82,12 +84,17 @@ class FsBlobStore final : public BlobStore {
                                             const UploadExpectations& expected);
   // Removes an upload directory whose lock the caller holds.
   absl::Status RemoveUploadDir(const std::string& dir);
+  // For an upload of `digest`, which is stored already: OK when the stored copy verifies
+  // (nothing to write); NOT_FOUND when it is not stored (any more), also after moving a
+  // damaged copy to quarantine so that the upload replaces it; other errors as they come.
+  absl::Status CheckStoredCopy(const Digest& digest, const std::string& ref);
   // Moves a verified upload's data file into place as blob `digest`.
   absl::StatusOr<CommitResult> Publish(LockedUpload& upload, const Digest& digest, int64_t size);
 
   const std::string root_;
-  const std::string blobs_dir_;   // <root>/blobs/sha256
-  const std::string ingest_dir_;  // <root>/ingest
+  const std::string blobs_dir_;       // <root>/blobs/sha256
+  const std::string ingest_dir_;      // <root>/ingest
+  const std::string quarantine_dir_;  // <root>/quarantine/sha256
   const Options options_;
 };
 
