@@ -47,8 +47,8 @@ constexpr size_t kLoadChunk = 256;
 
 // Deletes an image locked FOR UPDATE (its history and layer list go with it), and remembers
 // its layers for the layer clean-up.
-void DeleteLockedImage(pqxx::transaction_base& tx, const std::string& id,
-                       DeleteImageResult& result, std::set<std::string>& freed_layers) {
+void DeleteLockedImage(pqxx::transaction_base& tx, const std::string& id, DeleteImageResult& result,
+                       std::set<std::string>& freed_layers) {
   for (const pqxx::row& row : tx.exec_prepared("image_chain_ids", id)) {
     freed_layers.insert(Str(row[0]));
   }
@@ -101,14 +101,13 @@ std::vector<std::string> Holders(pqxx::transaction_base& tx, const std::string& 
 absl::Status HeldError(const std::string& id, const std::string& reference,
                        const std::vector<std::string>& holders) {
   const std::string holder = ShortId(holders.front());
-  const std::string more = holders.size() > 1 ? absl::StrCat(" (and ", holders.size() - 1,
-                                                             " more)")
-                                              : "";
+  const std::string more =
+      holders.size() > 1 ? absl::StrCat(" (and ", holders.size() - 1, " more)") : "";
   if (!reference.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "conflict: unable to remove repository reference \"", reference,
-        "\" (must force) - container ", holder, more, " is using its referenced image ",
-        ShortId(id)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("conflict: unable to remove repository reference \"", reference,
+                     "\" (must force) - container ", holder, more,
+                     " is using its referenced image ", ShortId(id)));
   }
   return absl::FailedPreconditionError(absl::StrCat("conflict: unable to delete ", ShortId(id),
                                                     " (must be forced) - image is being used by "
@@ -160,9 +159,9 @@ absl::StatusOr<PutLayerResult> PostgresGraphStore::PutLayer(const Layer& input) 
   RETURN_IF_ERROR(Run(Access::kReadWrite, [&](pqxx::transaction_base& tx) -> absl::Status {
     if (!layer.parent_chain_id.empty() &&
         tx.exec_prepared("layer_key_share", layer.parent_chain_id).empty()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("layer ", layer.chain_id, ": parent layer ", layer.parent_chain_id,
-                       " is not registered"));
+      return absl::FailedPreconditionError(absl::StrCat("layer ", layer.chain_id, ": parent layer ",
+                                                        layer.parent_chain_id,
+                                                        " is not registered"));
     }
     pqxx::result inserted = tx.exec_prepared(
         "layer_insert", layer.chain_id, layer.parent_chain_id, layer.blob.diff_id,
@@ -182,8 +181,7 @@ absl::StatusOr<PutLayerResult> PostgresGraphStore::PutLayer(const Layer& input) 
 absl::StatusOr<Layer> PostgresGraphStore::GetLayer(absl::string_view chain_id) {
   absl::StatusOr<Digest> parsed = Digest::Parse(chain_id);
   if (!parsed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("layer chain id: ", parsed.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("layer chain id: ", parsed.status().message()));
   }
   Layer layer;
   RETURN_IF_ERROR(Run(Access::kReadOnly, [&](pqxx::transaction_base& tx) -> absl::Status {
@@ -205,9 +203,8 @@ absl::StatusOr<CreateImageResult> PostgresGraphStore::CreateImage(const NewImage
   for (const Layer& layer : image.layers) {
     chain_ids.push_back(layer.chain_id);
     layers.push_back({{"chain_id", layer.chain_id},
-                      {"parent_chain_id", layer.parent_chain_id.empty()
-                                              ? json(nullptr)
-                                              : json(layer.parent_chain_id)},
+                      {"parent_chain_id",
+                       layer.parent_chain_id.empty() ? json(nullptr) : json(layer.parent_chain_id)},
                       {"diff_id", layer.blob.diff_id},
                       {"digest", layer.blob.digest},
                       {"media_type", layer.blob.media_type},
@@ -221,15 +218,15 @@ absl::StatusOr<CreateImageResult> PostgresGraphStore::CreateImage(const NewImage
   json history = json::array();
   for (size_t i = 0; i < image.history.size(); ++i) {
     const HistoryStep& step = image.history[i];
-    history.push_back({{"position", i},
-                       {"created", TimeJson(step.created)},
-                       {"created_by", step.created_by},
-                       {"author", step.author},
-                       {"comment", step.comment},
-                       {"empty_layer", step.empty_layer},
-                       {"chain_id", step.layer_index < 0
-                                        ? json(nullptr)
-                                        : json(image.layers[step.layer_index].chain_id)}});
+    history.push_back(
+        {{"position", i},
+         {"created", TimeJson(step.created)},
+         {"created_by", step.created_by},
+         {"author", step.author},
+         {"comment", step.comment},
+         {"empty_layer", step.empty_layer},
+         {"chain_id",
+          step.layer_index < 0 ? json(nullptr) : json(image.layers[step.layer_index].chain_id)}});
   }
   std::vector<std::string> tag_names;
   std::vector<std::string> tag_tags;
@@ -244,10 +241,8 @@ absl::StatusOr<CreateImageResult> PostgresGraphStore::CreateImage(const NewImage
     const pqxx::binarystring config(image.config);
     if (!chain_ids.empty()) tx.exec_prepared("layers_insert_many", layers_text);
     // Lock the parent against deletion until we commit.
-    if (!image.parent_id.empty() &&
-        tx.exec_prepared("image_key_share", image.parent_id).empty()) {
-      return absl::NotFoundError(
-          absl::StrCat("parent image ", image.parent_id, ": no such image"));
+    if (!image.parent_id.empty() && tx.exec_prepared("image_key_share", image.parent_id).empty()) {
+      return absl::NotFoundError(absl::StrCat("parent image ", image.parent_id, ": no such image"));
     }
     const bool inserted = !tx.exec_prepared("image_insert", image.id, config,
                                             TimeText(image.created), image.parent_id, image.size)
@@ -275,25 +270,26 @@ absl::StatusOr<Image> PostgresGraphStore::GetImage(absl::string_view text) {
   ASSIGN_OR_RETURN(ImageRef ref, ParseImageRef(text));
   Image image;
   // One statement resolves and loads: no transaction block needed.
-  RETURN_IF_ERROR(
-      Run(Access::kSingleStatement, [&](pqxx::transaction_base& tx) -> absl::Status {
-        pqxx::result rows = ExecResolve(tx, "resolve_images", ref);
-        ASSIGN_OR_RETURN(size_t picked, PickResolved(ref, rows));
-        image = ImageFromRow(rows[picked], 1);
-        return absl::OkStatus();
-      }));
+  RETURN_IF_ERROR(Run(Access::kSingleStatement, [&](pqxx::transaction_base& tx) -> absl::Status {
+    pqxx::result rows = ExecResolve(tx, "resolve_images", ref);
+    ASSIGN_OR_RETURN(size_t picked, PickResolved(ref, rows));
+    image = ImageFromRow(rows[picked], 1);
+    return absl::OkStatus();
+  }));
   return image;
 }
 
 absl::StatusOr<ImagePage> PostgresGraphStore::ListImages(const ListImagesOptions& options) {
-  if (!options.repository.empty()) RETURN_IF_ERROR(ValidateRepositoryName(options.repository));
+  std::string repository;  // Familiar, as tags are stored.
+  if (!options.repository.empty()) {
+    ASSIGN_OR_RETURN(repository, FamiliarRepositoryName(options.repository));
+  }
   if (options.page_size < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("page size ", options.page_size, " is negative"));
   }
-  const int page_size = options.page_size == 0
-                            ? kDefaultImagePageSize
-                            : std::min(options.page_size, kMaxImagePageSize);
+  const int page_size = options.page_size == 0 ? kDefaultImagePageSize
+                                               : std::min(options.page_size, kMaxImagePageSize);
   std::optional<ImagePageKey> after;
   if (!options.page_token.empty()) {
     ASSIGN_OR_RETURN(after, DecodeImagePageToken(options.page_token));
@@ -312,12 +308,11 @@ absl::StatusOr<ImagePage> PostgresGraphStore::ListImages(const ListImagesOptions
   if (!options.repository.empty()) {
     conditions.push_back(
         absl::StrCat("EXISTS (SELECT 1 FROM tags t WHERE t.image_id = i.id AND t.repository = ",
-                     param(options.repository), ")"));
+                     param(repository), ")"));
   }
   if (options.dangling.has_value()) {
-    conditions.push_back(*options.dangling
-                             ? absl::StrCat("NOT ", has_tag, " AND NOT ", has_child)
-                             : has_tag);
+    conditions.push_back(*options.dangling ? absl::StrCat("NOT ", has_tag, " AND NOT ", has_child)
+                                           : has_tag);
   } else if (!options.all) {
     conditions.push_back(absl::StrCat("(", has_tag, " OR NOT ", has_child, ")"));
   }
@@ -326,8 +321,8 @@ absl::StatusOr<ImagePage> PostgresGraphStore::ListImages(const ListImagesOptions
         after->created_micros ? TimeText(FromMicros(*after->created_micros)) : "-infinity";
     const std::string c = param(created);
     const std::string id = param(after->id);
-    conditions.push_back(absl::StrCat(order_key, " <= ", c, "::timestamptz AND (", order_key,
-                                      " < ", c, "::timestamptz OR i.id > ", id, ")"));
+    conditions.push_back(absl::StrCat(order_key, " <= ", c, "::timestamptz AND (", order_key, " < ",
+                                      c, "::timestamptz OR i.id > ", id, ")"));
   }
   std::string sql = absl::StrCat(
       "SELECT i.id, (extract(epoch FROM i.created) * 1000000)::int8 FROM images i",
@@ -391,9 +386,9 @@ absl::StatusOr<TagResult> PostgresGraphStore::Tag(absl::string_view image_ref,
 absl::StatusOr<UntagResult> PostgresGraphStore::Untag(absl::string_view text) {
   ASSIGN_OR_RETURN(Reference reference, ParseReference(text));
   if (!reference.digest.empty() || reference.tag.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid reference ", Quote(text), ": untag needs \"repo[:tag]\", not a "
-                     "digest"));
+    return absl::InvalidArgumentError(absl::StrCat("invalid reference ", Quote(text),
+                                                   ": untag needs \"repo[:tag]\", not a "
+                                                   "digest"));
   }
   UntagResult result;
   result.reference = absl::StrCat(reference.name, ":", reference.tag);
@@ -445,10 +440,10 @@ absl::StatusOr<DeleteImageResult> PostgresGraphStore::DeleteImage(
       // By id: never with child images; with several tags only when forced.
       std::vector<std::string> children = Children(tx, id, 4);
       if (!children.empty()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "conflict: unable to delete ", ShortId(id),
-            " (cannot be forced) - image has dependent child images (",
-            absl::StrJoin(children, ", "), children.size() > 3 ? ", ..." : "", ")"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("conflict: unable to delete ", ShortId(id),
+                         " (cannot be forced) - image has dependent child images (",
+                         absl::StrJoin(children, ", "), children.size() > 3 ? ", ..." : "", ")"));
       }
       std::vector<std::string> tags;
       for (const pqxx::row& row : tx.exec_prepared("image_tags", id)) {
@@ -456,10 +451,10 @@ absl::StatusOr<DeleteImageResult> PostgresGraphStore::DeleteImage(
       }
       std::sort(tags.begin(), tags.end());
       if (tags.size() > 1 && !options.force) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "conflict: unable to delete ", ShortId(id),
-            " (must be forced) - image is referenced in multiple repositories (",
-            absl::StrJoin(tags, ", "), ")"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("conflict: unable to delete ", ShortId(id),
+                         " (must be forced) - image is referenced in multiple repositories (",
+                         absl::StrJoin(tags, ", "), ")"));
       }
       std::vector<std::string> holders = Holders(tx, id);
       if (!holders.empty() && !options.force) return HeldError(id, "", holders);
@@ -477,8 +472,7 @@ absl::StatusOr<DeleteImageResult> PostgresGraphStore::DeleteImage(
     while (!options.no_prune && !parent.empty()) {
       pqxx::result parent_row = tx.exec_prepared("image_lock", parent);
       if (parent_row.empty()) break;
-      if (HasTags(tx, parent) || !Children(tx, parent, 1).empty() ||
-          !Holders(tx, parent).empty()) {
+      if (HasTags(tx, parent) || !Children(tx, parent, 1).empty() || !Holders(tx, parent).empty()) {
         break;
       }
       std::string grandparent = Str(parent_row[0][0]);
@@ -510,11 +504,10 @@ absl::StatusOr<std::vector<HistoryEntry>> PostgresGraphStore::History(absl::stri
   };
   std::vector<HistoryEntry> entries;
   // Usually one statement resolves and reads the history.
-  RETURN_IF_ERROR(
-      Run(Access::kSingleStatement, [&](pqxx::transaction_base& tx) -> absl::Status {
-        read(ExecResolve(tx, "history_by_ref", ref), entries);
-        return absl::OkStatus();
-      }));
+  RETURN_IF_ERROR(Run(Access::kSingleStatement, [&](pqxx::transaction_base& tx) -> absl::Status {
+    read(ExecResolve(tx, "history_by_ref", ref), entries);
+    return absl::OkStatus();
+  }));
   if (!entries.empty()) return entries;
   // No rows: unknown, ambiguous, or an image without history. Resolve again to tell which.
   RETURN_IF_ERROR(Run(Access::kReadOnly, [&](pqxx::transaction_base& tx) -> absl::Status {
