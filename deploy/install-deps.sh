@@ -18,7 +18,7 @@ packages=(
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(python3 python3-grpcio busybox-static zstd bzip2 xz-utils gzip podman
-             libarchive-tools)
+             libarchive-tools docker-registry python3-jwt python3-bcrypt openssl skopeo)
 fi
 
 missing=()

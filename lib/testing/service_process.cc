@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <thread>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "lib/base/errors.h"
 #include "lib/base/fs.h"
@@ -20,6 +20,14 @@ namespace strata::testing {
 
 absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
     const std::string& binary, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {binary, "--listen=127.0.0.1:0"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return StartCommand(argv);
+}
+
+absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::StartCommand(
+    std::vector<std::string> argv) {
+  const std::string binary = argv.at(0);
   std::unique_ptr<ServiceProcess> process(new ServiceProcess());
   const char* tmp = std::getenv("TEST_TMPDIR");
   std::string log_pattern = absl::StrCat(tmp ? tmp : "/tmp", "/service.XXXXXX.log");
@@ -27,8 +35,6 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
   if (log_fd < 0) return ErrnoStatus(errno, "mkstemps");
   process->log_path_ = log_pattern;
 
-  std::vector<std::string> argv = {binary, "--listen=127.0.0.1:0"};
-  argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> c_argv;
   for (std::string& arg : argv) c_argv.push_back(arg.data());
   c_argv.push_back(nullptr);
@@ -53,6 +59,8 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
         size_t end = log->find('\n', at);
         if (end != std::string::npos) {
           process->address_ = log->substr(at + 13, end - at - 13);
+          // Go servers log `msg="listening on ADDR" key=value...`.
+          process->address_ = process->address_.substr(0, process->address_.find_first_of("\" ,"));
           return process;
         }
       }
@@ -60,14 +68,14 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
     int status = 0;
     if (::waitpid(process->pid_, &status, WNOHANG) == process->pid_) {
       process->pid_ = -1;
-      return absl::InternalError(absl::StrCat(binary, " exited before serving: ",
-                                              log.ok() ? *log : std::string()));
+      return absl::InternalError(
+          absl::StrCat(binary, " exited before serving: ", log.ok() ? *log : std::string()));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   absl::StatusOr<std::string> log = ReadFile(process->log_path_);
-  return absl::InternalError(absl::StrCat(binary, " did not start serving within 30 s: ",
-                                          log.ok() ? *log : std::string()));
+  return absl::InternalError(absl::StrCat(
+      binary, " did not start serving within 30 s: ", log.ok() ? *log : std::string()));
 }
 
 int ServiceProcess::Stop(bool kill_hard) {
