@@ -8,8 +8,7 @@ namespace strata::gateway {
 namespace {
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Endpoints& endpoints,
-                                                    const std::string& address,
-                                                    const char* name) {
+                                                    const std::string& address, const char* name) {
   if (address.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("no address given for ", name));
   }
@@ -22,9 +21,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const Endpoints& endpoints,
 
 absl::Status Explain(const char* name, const std::string& address, const grpc::Status& status) {
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    return absl::UnavailableError(absl::StrCat("cannot reach ", name, " at ", address,
-                                               " (is it running? see `strata status`): ",
-                                               status.error_message()));
+    return absl::UnavailableError(
+        absl::StrCat("cannot reach ", name, " at ", address,
+                     " (is it running? see `strata status`): ", status.error_message()));
   }
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     return absl::DeadlineExceededError(
