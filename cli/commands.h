@@ -22,6 +22,8 @@ void RegisterLifecycleCommands(CLI::App& app, Globals& globals, int* exit_code);
 // commit, export, cp, import
 void RegisterTransferCommands(CLI::App& app, Globals& globals, int* exit_code);
 void RegisterInspectCommand(CLI::App& app, Globals& globals, int* exit_code);
+// pull, push, login, logout
+void RegisterRegistryCommands(CLI::App& app, Globals& globals, int* exit_code);
 
 }  // namespace strata::cli
 

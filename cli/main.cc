@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   strata::cli::RegisterLifecycleCommands(app, globals, &exit_code);
   strata::cli::RegisterTransferCommands(app, globals, &exit_code);
   strata::cli::RegisterInspectCommand(app, globals, &exit_code);
+  strata::cli::RegisterRegistryCommands(app, globals, &exit_code);
 
   std::vector<std::string> args = NormalizeBooleanFlags(argc, argv);
   std::vector<char*> normalized;
