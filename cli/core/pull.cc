@@ -111,16 +111,19 @@ absl::Status PullLayer(Services& services, distribution::RegistryClient& registr
   const std::string id = ShortDigest(job.blob.digest.str());
   ASSIGN_OR_RETURN(layerstore::LayerstoreClient * layerstore, services.layerstore());
   ASSIGN_OR_RETURN(ig::ImageGraph::Stub * images, services.imagegraph());
-  // Known: imagegraph has the layer with this very blob and layerstore has the blob.
+  // Known, as docker knows layers: imagegraph has the chain id (the same content on the same
+  // layers below: the diff ids are what the image id depends on) and layerstore its blob,
+  // maybe in another compression than the registry's.
   ig::GetLayerRequest known_request;
   known_request.set_chain_id(job.chain_id.str());
   ig::GetLayerResponse known;
-  if (images->GetLayer(Services::Unary().get(), known_request, &known).ok() &&
-      known.layer().blob().digest() == job.blob.digest.str() &&
-      layerstore->Stat(job.blob.digest).ok()) {
-    job.result = known.layer().blob();
-    progress.Report("Already exists", id);
-    return absl::OkStatus();
+  if (images->GetLayer(Services::Unary().get(), known_request, &known).ok()) {
+    absl::StatusOr<Digest> local = Digest::Parse(known.layer().blob().digest());
+    if (local.ok() && layerstore->Stat(*local).ok()) {
+      job.result = known.layer().blob();
+      progress.Report("Already exists", id);
+      return absl::OkStatus();
+    }
   }
   progress.Report("Pulling fs layer", id);
   ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobWriter> writer,
