@@ -24,6 +24,8 @@ void RegisterTransferCommands(CLI::App& app, Globals& globals, int* exit_code);
 void RegisterInspectCommand(CLI::App& app, Globals& globals, int* exit_code);
 // system check
 void RegisterSystemCommands(CLI::App& app, Globals& globals, int* exit_code);
+// pull, push, login, logout
+void RegisterRegistryCommands(CLI::App& app, Globals& globals, int* exit_code);
 
 }  // namespace strata::cli
 

@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
   strata::cli::RegisterTransferCommands(app, globals, &exit_code);
   strata::cli::RegisterInspectCommand(app, globals, &exit_code);
   strata::cli::RegisterSystemCommands(app, globals, &exit_code);
+  strata::cli::RegisterRegistryCommands(app, globals, &exit_code);
 
   std::vector<std::string> args = NormalizeBooleanFlags(argc, argv);
   std::vector<char*> normalized;

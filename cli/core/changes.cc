@@ -75,12 +75,14 @@ std::string ExpandVariables(const std::string& text, const std::vector<std::stri
     }
     return std::string();
   };
-  auto is_name = [](char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  auto is_name = [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
+  };
   std::string out;
   bool single_quoted = false;
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
-    if (c == '\'' ) single_quoted = !single_quoted;
+    if (c == '\'') single_quoted = !single_quoted;
     if (single_quoted || c != '$') {
       if (c == '\\' && !single_quoted && i + 1 < text.size() && text[i + 1] == '$') {
         out.push_back('$');
@@ -157,10 +159,9 @@ absl::Status ApplyChanges(const std::vector<std::string>& changes, oci::RunConfi
     absl::string_view text = absl::StripAsciiWhitespace(change);
     const size_t space = text.find_first_of(" \t");
     const std::string instruction = absl::AsciiStrToUpper(text.substr(0, space));
-    std::string argument =
-        space == absl::string_view::npos
-            ? ""
-            : std::string(absl::StripAsciiWhitespace(text.substr(space)));
+    std::string argument = space == absl::string_view::npos
+                               ? ""
+                               : std::string(absl::StripAsciiWhitespace(text.substr(space)));
     if (instruction != "CMD" && instruction != "ENTRYPOINT") {
       argument = ExpandVariables(argument, config.env);
     }

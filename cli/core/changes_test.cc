@@ -26,9 +26,9 @@ TEST(ChangesTest, EnvLabelWorkdirUserExposeStopsignalVolume) {
   oci::RunConfig config;
   config.env = {"A=1"};
   ASSERT_TRUE(ApplyChanges({"ENV A=2 B=\"two words\"", "ENV LEGACY some value",
-                            "LABEL version=1.0 \"with space\"=yes", "WORKDIR /app",
-                            "WORKDIR sub", "USER app:app", "EXPOSE 80 53/udp",
-                            "STOPSIGNAL SIGINT", "VOLUME [\"/data\"]", "VOLUME /logs /cache"},
+                            "LABEL version=1.0 \"with space\"=yes", "WORKDIR /app", "WORKDIR sub",
+                            "USER app:app", "EXPOSE 80 53/udp", "STOPSIGNAL SIGINT",
+                            "VOLUME [\"/data\"]", "VOLUME /logs /cache"},
                            config)
                   .ok());
   EXPECT_EQ(config.env, (Strings{"A=2", "B=two words", "LEGACY=some value"}));
@@ -57,8 +57,8 @@ TEST(ChangesTest, ExpandsVariablesFromTheEnvironmentLikeDocker) {
 
 TEST(ChangesTest, RejectsWhatDockerRejects) {
   oci::RunConfig config;
-  for (const char* bad : {"RUN rm -rf /", "CMD", "ENV", "ENV =x", "EXPOSE http",
-                          "EXPOSE 99999", "LABEL \"unterminated=1", "FROM scratch"}) {
+  for (const char* bad : {"RUN rm -rf /", "CMD", "ENV", "ENV =x", "EXPOSE http", "EXPOSE 99999",
+                          "LABEL \"unterminated=1", "FROM scratch"}) {
     absl::Status status = ApplyChanges({bad}, config);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
   }

@@ -85,9 +85,9 @@ absl::StatusOr<ig::Image> Gateway::Commit(const gw::CommitRequest& request,
 
   absl::StatusOr<ig::Image> parent = InspectImage(committed.image_id());
   if (!parent.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the image the container was created from (", committed.image_id(),
-                     ") is gone: ", parent.status().message()));
+    return absl::FailedPreconditionError(absl::StrCat("the image the container was created from (",
+                                                      committed.image_id(),
+                                                      ") is gone: ", parent.status().message()));
   }
   ASSIGN_OR_RETURN(oci::ImageConfig config, oci::ImageConfig::Parse(parent->config()));
   oci::RunConfig run = RanConfig(config.run_config(), convert::FromProto(committed.config()));
@@ -99,8 +99,7 @@ absl::StatusOr<ig::Image> Gateway::Commit(const gw::CommitRequest& request,
   oci::History history{created, absl::StrJoin(committed.args(), " "), request.author(),
                        request.message(), false};
 
-  std::vector<types::v1::LayerDescriptor> layers(parent->layers().begin(),
-                                                 parent->layers().end());
+  std::vector<types::v1::LayerDescriptor> layers(parent->layers().begin(), parent->layers().end());
   if (committed.empty()) {
     config.AddEmptyStep(history);
   } else {

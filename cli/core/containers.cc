@@ -28,8 +28,8 @@ absl::StatusOr<rt::Container> Gateway::CreateContainer(const gw::CreateContainer
   grpc::Status status = images->HoldImage(Services::Unary().get(), hold, &held);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND ||
       status.error_code() == grpc::StatusCode::ABORTED) {
-    return absl::NotFoundError(absl::StrCat("No such image: ", request.image(),
-                                            " (it was removed meanwhile)"));
+    return absl::NotFoundError(
+        absl::StrCat("No such image: ", request.image(), " (it was removed meanwhile)"));
   }
   if (!status.ok()) return services_.ImagegraphError(status);
 
@@ -194,8 +194,8 @@ void Gateway::ReleaseHold(const std::string& container_id) {
   grpc::Status status = (*images)->ReleaseImage(Services::Unary().get(), request, &response);
   if (!status.ok()) {
     // The hold stays and keeps the image until a later release: never a lost image.
-    STRATA_LOG(WARNING) << "could not release the image hold of container " << container_id
-                        << ": " << status.error_message();
+    STRATA_LOG(WARNING) << "could not release the image hold of container " << container_id << ": "
+                        << status.error_message();
   }
 }
 

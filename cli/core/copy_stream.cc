@@ -5,7 +5,7 @@
 namespace strata::gateway::internal {
 
 absl::StatusOr<std::unique_ptr<CopyStream>> CopyStream::Open(Services& services,
-                                                            const rt::CopyFromRequest& request) {
+                                                             const rt::CopyFromRequest& request) {
   absl::StatusOr<rt::Runtime::Stub*> runtime = services.runtime();
   if (!runtime.ok()) return runtime.status();
   std::unique_ptr<CopyStream> stream(new CopyStream(services, request.container()));

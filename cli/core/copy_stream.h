@@ -20,7 +20,7 @@ class CopyStream : public layer::ByteSource {
   // Opens the call and reads the stat.
   // Errors: NOT_FOUND ("No such container" / no such path), the call's.
   static absl::StatusOr<std::unique_ptr<CopyStream>> Open(Services& services,
-                                                         const rt::CopyFromRequest& request);
+                                                          const rt::CopyFromRequest& request);
   // Cancels the call when it was not finished.
   ~CopyStream() override;
 

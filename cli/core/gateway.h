@@ -76,6 +76,12 @@ class Gateway {
   // A container's changes become an image (see Commit in gateway.proto).
   absl::StatusOr<ig::Image> Commit(const gw::CommitRequest& request, ProgressObserver* progress);
 
+  // --- Registries -------------------------------------------------------------------------
+  // See Pull, Push and Login in gateway.proto for what they do and their error codes.
+  absl::StatusOr<gw::PullResult> Pull(const gw::PullRequest& request, ProgressObserver* progress);
+  absl::StatusOr<gw::PushResult> Push(const gw::PushRequest& request, ProgressObserver* progress);
+  absl::Status Login(const gw::LoginRequest& request);
+
   // --- Containers -------------------------------------------------------------------------
 
   // Holds the image for the container in imagegraph, then creates it on the runtime (the

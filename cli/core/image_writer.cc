@@ -19,9 +19,15 @@ absl::StatusOr<std::string> TargetTag(const std::string& text) {
 absl::StatusOr<ig::Image> WriteImage(Services& services, const oci::ImageConfig& config,
                                      const std::vector<types::v1::LayerDescriptor>& layers,
                                      const std::string& parent_id, const std::string& tag) {
+  return WriteImageBytes(services, config.Serialize(), layers, parent_id, tag);
+}
+
+absl::StatusOr<ig::Image> WriteImageBytes(Services& services, const std::string& config,
+                                          const std::vector<types::v1::LayerDescriptor>& layers,
+                                          const std::string& parent_id, const std::string& tag) {
   ASSIGN_OR_RETURN(ig::ImageGraph::Stub * images, services.imagegraph());
   ig::CreateImageRequest request;
-  request.set_config(config.Serialize());
+  request.set_config(config);
   for (const auto& layer : layers) *request.add_layers() = layer;
   request.set_parent_id(parent_id);
   if (!tag.empty()) request.add_tags(tag);

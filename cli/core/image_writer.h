@@ -25,6 +25,11 @@ absl::StatusOr<ig::Image> WriteImage(Services& services, const oci::ImageConfig&
                                      const std::vector<types::v1::LayerDescriptor>& layers,
                                      const std::string& parent_id, const std::string& tag);
 
+// The same with the config's bytes as they are (a pulled image keeps the id it had).
+absl::StatusOr<ig::Image> WriteImageBytes(Services& services, const std::string& config,
+                                          const std::vector<types::v1::LayerDescriptor>& layers,
+                                          const std::string& parent_id, const std::string& tag);
+
 }  // namespace strata::gateway::internal
 
 #endif  // STRATA_CLI_CORE_IMAGE_WRITER_H_

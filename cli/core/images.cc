@@ -42,8 +42,8 @@ absl::StatusOr<ig::Image> Gateway::InspectImage(const std::string& ref) {
   grpc::Status status = images->GetImage(Services::Unary().get(), request, &response);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
     // docker's words (scripts match them); imagegraph's reason after them.
-    return absl::NotFoundError(absl::StrCat("No such image: ", ref, " (", status.error_message(),
-                                            ")"));
+    return absl::NotFoundError(
+        absl::StrCat("No such image: ", ref, " (", status.error_message(), ")"));
   }
   if (!status.ok()) return services_.ImagegraphError(status);
   return std::move(*response.mutable_image());
@@ -86,16 +86,16 @@ absl::StatusOr<ig::DeleteImageResponse> Gateway::RemoveImage(
     absl::StatusOr<rt::Container> container = InspectContainer(hold.holder());
     if (!container.ok()) continue;  // on another node, or gone: imagegraph's words stand
     if (container->state() == rt::RUNNING || container->state() == rt::PAUSED) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "conflict: unable to delete ", Short(hold.image_id()),
-          " (cannot be forced) - image is being used by running container ",
-          container->id().substr(0, 12)));
+      return absl::FailedPreconditionError(
+          absl::StrCat("conflict: unable to delete ", Short(hold.image_id()),
+                       " (cannot be forced) - image is being used by running container ",
+                       container->id().substr(0, 12)));
     }
     if (absl::StrContains(status.error_message(), "image is being used by container")) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "conflict: unable to delete ", Short(hold.image_id()),
-          " (must be forced) - image is being used by stopped container ",
-          container->id().substr(0, 12)));
+      return absl::FailedPreconditionError(
+          absl::StrCat("conflict: unable to delete ", Short(hold.image_id()),
+                       " (must be forced) - image is being used by stopped container ",
+                       container->id().substr(0, 12)));
     }
   }
   return services_.ImagegraphError(status);

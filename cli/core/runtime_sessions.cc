@@ -15,8 +15,8 @@ namespace {
 // into the caller's error (or nullopt for an end without exit status).
 template <typename Stream>
 absl::StatusOr<std::optional<rt::ProcessOutput>> ReadNext(Services& services,
-                                                         const std::string& container,
-                                                         Stream* stream, bool* finished) {
+                                                          const std::string& container,
+                                                          Stream* stream, bool* finished) {
   if (*finished) return absl::CancelledError("the session has ended");
   rt::ProcessOutput output;
   if (stream->Read(&output)) return output;
@@ -129,9 +129,7 @@ class LogsSession : public ProcessSession {
   void Cancel() override { context_->TryCancel(); }
 
  private:
-  static absl::Status NoInput() {
-    return absl::FailedPreconditionError("logs take no input");
-  }
+  static absl::Status NoInput() { return absl::FailedPreconditionError("logs take no input"); }
 
   Services& services_;
   const std::string container_;
@@ -144,8 +142,8 @@ class LogsSession : public ProcessSession {
 // the options with (no such container, ...) is reported here, not by the first Next().
 template <typename Request, typename Open>
 absl::StatusOr<std::unique_ptr<ProcessSession>> OpenBidi(Services& services,
-                                                        const std::string& container,
-                                                        const Request& first, Open open) {
+                                                         const std::string& container,
+                                                         const Request& first, Open open) {
   absl::StatusOr<rt::Runtime::Stub*> runtime = services.runtime();
   if (!runtime.ok()) return runtime.status();
   auto context = std::make_unique<grpc::ClientContext>();

@@ -154,6 +154,36 @@ grpc::Status GatewayService::Commit(grpc::ServerContext*, const v1::CommitReques
   return grpc::Status::OK;
 }
 
+grpc::Status GatewayService::Pull(grpc::ServerContext*, const v1::PullRequest* request,
+                                  grpc::ServerWriter<v1::PullResponse>* writer) {
+  StreamProgress<v1::PullResponse> progress(writer);
+  absl::StatusOr<v1::PullResult> result = gateway_->Pull(*request, &progress);
+  if (!result.ok()) return ToGrpc(result.status());
+  v1::PullResponse last;
+  *last.mutable_result() = std::move(*result);
+  writer->Write(last);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::Push(grpc::ServerContext*, const v1::PushRequest* request,
+                                  grpc::ServerWriter<v1::PushResponse>* writer) {
+  StreamProgress<v1::PushResponse> progress(writer);
+  absl::StatusOr<v1::PushResult> result = gateway_->Push(*request, &progress);
+  if (!result.ok()) return ToGrpc(result.status());
+  v1::PushResponse last;
+  *last.mutable_result() = std::move(*result);
+  writer->Write(last);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::Login(grpc::ServerContext*, const v1::LoginRequest* request,
+                                   v1::LoginResponse* response) {
+  absl::Status status = gateway_->Login(*request);
+  if (!status.ok()) return ToGrpc(status);
+  response->set_status("Login Succeeded");
+  return grpc::Status::OK;
+}
+
 grpc::Status GatewayService::ListImages(grpc::ServerContext*, const ig::ListImagesRequest* request,
                                         ig::ListImagesResponse* response) {
   absl::StatusOr<ig::ListImagesResponse> page = gateway_->ListImages(*request);

@@ -23,6 +23,12 @@ class GatewayService final : public v1::Gateway::Service {
       grpc::ServerReaderWriter<v1::ImportImageResponse, v1::ImportImageRequest>* stream) override;
   grpc::Status Commit(grpc::ServerContext* context, const v1::CommitRequest* request,
                       grpc::ServerWriter<v1::CommitResponse>* writer) override;
+  grpc::Status Pull(grpc::ServerContext* context, const v1::PullRequest* request,
+                    grpc::ServerWriter<v1::PullResponse>* writer) override;
+  grpc::Status Push(grpc::ServerContext* context, const v1::PushRequest* request,
+                    grpc::ServerWriter<v1::PushResponse>* writer) override;
+  grpc::Status Login(grpc::ServerContext* context, const v1::LoginRequest* request,
+                     v1::LoginResponse* response) override;
   grpc::Status ListImages(grpc::ServerContext* context, const ig::ListImagesRequest* request,
                           ig::ListImagesResponse* response) override;
   grpc::Status InspectImage(grpc::ServerContext* context, const ig::GetImageRequest* request,

@@ -40,6 +40,14 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
     transfer->response->headers.clear();
     return size * count;
   }
+  if (line.empty()) {
+    // The end of a header block: tell the caller what the body will be.
+    if (transfer->request->on_headers) {
+      curl_easy_getinfo(transfer->curl, CURLINFO_RESPONSE_CODE, &transfer->response->status);
+      transfer->request->on_headers(*transfer->response);
+    }
+    return size * count;
+  }
   const size_t colon = line.find(':');
   if (colon != absl::string_view::npos) {
     transfer->response->headers.emplace_back(
@@ -55,16 +63,18 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
   long status = 0;
   curl_easy_getinfo(transfer->curl, CURLINFO_RESPONSE_CODE, &status);
   HttpResponse& response = *transfer->response;
-  if (status >= 400 || !*transfer->on_body) {
-    const size_t cap = status >= 400 ? transfer->request->max_error_body : transfer->max_body;
+  // A redirect's or an error's body is never content: it stays in response.body.
+  const bool not_content = status >= 300;
+  if (not_content || !*transfer->on_body) {
+    const size_t cap = not_content ? transfer->request->max_error_body : transfer->max_body;
     if (response.body.size() + length > cap) {
-      if (status >= 400) {
+      if (not_content) {
         // An error document is only for the message: keep its start.
         response.body.append(data, cap - std::min(cap, response.body.size()));
         return length;
       }
-      transfer->callback_error = absl::ResourceExhaustedError(
-          absl::StrCat("the response is larger than ", cap, " bytes"));
+      transfer->callback_error =
+          absl::ResourceExhaustedError(absl::StrCat("the response is larger than ", cap, " bytes"));
       return 0;
     }
     response.body.append(data, length);
@@ -243,9 +253,8 @@ absl::StatusOr<HttpResponse> HttpClient::Perform(const HttpRequest& request,
   } else {
     if (has_body || request.method == "PUT" || request.method == "POST" ||
         request.method == "PATCH") {
-      const curl_off_t size = request.body_reader
-                                  ? static_cast<curl_off_t>(request.body_size)
-                                  : static_cast<curl_off_t>(request.body.size());
+      const curl_off_t size = request.body_reader ? static_cast<curl_off_t>(request.body_size)
+                                                  : static_cast<curl_off_t>(request.body.size());
       curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt(curl, CURLOPT_READFUNCTION, &OnRead);
       curl_easy_setopt(curl, CURLOPT_READDATA, &transfer);

@@ -58,6 +58,8 @@ using BodyReader = std::function<absl::StatusOr<size_t>(char* buffer, size_t siz
 // Receives the response body as it arrives. Errors end the request with that status.
 using BodyWriter = std::function<absl::Status(absl::string_view chunk)>;
 
+struct HttpResponse;
+
 struct HttpRequest {
   std::string method = "GET";
   std::string url;
@@ -83,10 +85,13 @@ struct HttpRequest {
   std::string aws_sigv4;
   // "user:password" for HTTP Basic, or for aws_sigv4. Never logged.
   std::string user_password;
+  // Called when a response's status and headers have arrived, before its body (once per
+  // response: a 100 Continue counts as one), e.g. to tell a 206 from a 200.
+  std::function<void(const HttpResponse&)> on_headers;
   // Set from another thread to end the request (CANCELLED).
   const std::atomic<bool>* cancel = nullptr;
-  // Responses with a status >= 400 keep at most this much body in HttpResponse::body (the
-  // error document) instead of passing it to the BodyWriter.
+  // Responses with a status >= 300 (redirects not followed, errors) keep at most this much
+  // body in HttpResponse::body instead of passing it to the BodyWriter.
   size_t max_error_body = 64 << 10;
 };
 
@@ -94,8 +99,8 @@ struct HttpResponse {
   long status = 0;
   // Of the final response (after redirects): names lowercased, in arrival order.
   std::vector<std::pair<std::string, std::string>> headers;
-  // The body when no BodyWriter was given (capped at max_body), or the error document of a
-  // status >= 400.
+  // The body when no BodyWriter was given (capped at max_body), or the body of a redirect or
+  // error (status >= 300).
   std::string body;
   // The URL of the final response.
   std::string effective_url;
@@ -131,7 +136,7 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  // Sends request; the response body goes to on_body (when set and the status is < 400) or
+  // Sends request; the response body goes to on_body (when set and the status is < 300) or
   // into HttpResponse::body up to max_body bytes (RESOURCE_EXHAUSTED past it).
   absl::StatusOr<HttpResponse> Perform(const HttpRequest& request, const BodyWriter& on_body = {},
                                        size_t max_body = 4 << 20);

@@ -149,10 +149,9 @@ TEST_F(HttpClientTest, NetworkFailuresAreUnavailable) {
 
 TEST_F(HttpClientTest, AStalledServerTimesOutAndCancelStops) {
   HttpClient client(&session_);
-  auto stalled = client.Perform({.url = Url("/stall"),
-                                 .low_speed_bytes = 1,
-                                 .low_speed_time = absl::Seconds(1)},
-                                [](absl::string_view) { return absl::OkStatus(); });
+  auto stalled = client.Perform(
+      {.url = Url("/stall"), .low_speed_bytes = 1, .low_speed_time = absl::Seconds(1)},
+      [](absl::string_view) { return absl::OkStatus(); });
   EXPECT_EQ(stalled.status().code(), absl::StatusCode::kUnavailable) << stalled.status();
 
   std::atomic<bool> cancel{false};

@@ -97,8 +97,8 @@ absl::StatusOr<absl::Time> ParseRfc3339(absl::string_view text) {
   absl::Time time;
   std::string error;
   if (!absl::ParseTime(absl::RFC3339_full, std::string(text), &time, &error)) {
-    return absl::InvalidArgumentError(absl::StrCat("time \"", text.substr(0, 64),
-                                                   "\" is not RFC 3339: ", error));
+    return absl::InvalidArgumentError(
+        absl::StrCat("time \"", text.substr(0, 64), "\" is not RFC 3339: ", error));
   }
   return time;
 }

@@ -54,7 +54,10 @@ TEST(ImageConfigTest, KeepsUnknownFieldsAndSerializesDeterministically) {
 
 TEST(ImageConfigTest, RejectsMalformed) {
   for (const char* bad : {
-           "", "[]", "{}", "not json",
+           "",
+           "[]",
+           "{}",
+           "not json",
            R"({"rootfs": {"type": "layers", "diff_ids": ["sha256:zz"]}})",
            R"({"rootfs": {"type": "other", "diff_ids": []}})",
            R"({"rootfs": {"type": "layers", "diff_ids": []}, "config": {"Cmd": "sh"}})",

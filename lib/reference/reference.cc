@@ -5,6 +5,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "lib/base/errors.h"
 #include "lib/digest/digest.h"
 
 namespace strata {
@@ -12,6 +14,8 @@ namespace {
 
 constexpr size_t kMaxNameLength = 255;
 constexpr size_t kMaxTagLength = 128;
+constexpr char kLegacyDefaultDomain[] = "index.docker.io";
+constexpr char kOfficialRepoPrefix[] = "library/";
 
 std::string Printable(absl::string_view text) {
   std::string out;
@@ -72,11 +76,11 @@ absl::Status ValidateDomain(absl::string_view text, absl::string_view domain) {
   if (colon != absl::string_view::npos) {
     host = domain.substr(0, colon);
     absl::string_view port = domain.substr(colon + 1);
-    if (port.empty() || port.size() > 5 ||
-        !std::all_of(port.begin(), port.end(),
-                     [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); })) {
-      return Invalid(text, absl::StrCat("registry port \"", Printable(port),
-                                        "\" must be a number"));
+    if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) {
+          return absl::ascii_isdigit(static_cast<unsigned char>(c));
+        })) {
+      return Invalid(text,
+                     absl::StrCat("registry port \"", Printable(port), "\" must be a number"));
     }
   }
   for (absl::string_view part : absl::StrSplit(host, '.')) {
@@ -89,11 +93,41 @@ absl::Status ValidateDomain(absl::string_view text, absl::string_view domain) {
   return absl::OkStatus();
 }
 
+// Splits a name as docker does: the first component names a registry only when it contains
+// "." or ":" or is "localhost"; otherwise the registry is docker.io.
+void SplitDomain(absl::string_view name, std::string& domain, std::string& path) {
+  const size_t slash = name.find('/');
+  absl::string_view first = slash == absl::string_view::npos ? "" : name.substr(0, slash);
+  if (slash != absl::string_view::npos &&
+      (first.find('.') != absl::string_view::npos || first.find(':') != absl::string_view::npos ||
+       first == "localhost")) {
+    domain = std::string(first);
+    path = std::string(name.substr(slash + 1));
+  } else {
+    domain = kDefaultDomain;
+    path = std::string(name);
+  }
+  if (domain == kLegacyDefaultDomain) domain = kDefaultDomain;
+  if (domain == kDefaultDomain && path.find('/') == std::string::npos) {
+    path = absl::StrCat(kOfficialRepoPrefix, path);
+  }
+}
+
+std::string Familiar(const std::string& domain, const std::string& path) {
+  if (domain != kDefaultDomain) return absl::StrCat(domain, "/", path);
+  absl::string_view rest = path;
+  if (absl::ConsumePrefix(&rest, kOfficialRepoPrefix) &&
+      rest.find('/') == absl::string_view::npos) {
+    return std::string(rest);
+  }
+  return path;
+}
+
 absl::Status ValidateName(absl::string_view text, absl::string_view name) {
   if (name.empty()) return Invalid(text, "repository name is empty");
   if (name.size() > kMaxNameLength) {
-    return Invalid(text, absl::StrCat("repository name is ", name.size(),
-                                      " characters, more than 255"));
+    return Invalid(text,
+                   absl::StrCat("repository name is ", name.size(), " characters, more than 255"));
   }
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
   size_t first_path = 0;
@@ -128,8 +162,7 @@ absl::Status ValidateTag(absl::string_view text, absl::string_view tag) {
   }
   auto word = [](char c) { return IsAlnum(c) || c == '_'; };
   if (!word(tag[0])) {
-    return Invalid(text, absl::StrCat("tag must start with a letter, digit or \"_\" (", rule,
-                                      ")"));
+    return Invalid(text, absl::StrCat("tag must start with a letter, digit or \"_\" (", rule, ")"));
   }
   for (char c : tag) {
     if (!word(c) && c != '.' && c != '-') {
@@ -141,6 +174,8 @@ absl::Status ValidateTag(absl::string_view text, absl::string_view tag) {
 
 }  // namespace
 
+std::string Reference::FullName() const { return absl::StrCat(domain, "/", path); }
+
 std::string Reference::ToString() const {
   std::string out = name;
   if (!tag.empty()) absl::StrAppend(&out, ":", tag);
@@ -148,7 +183,21 @@ std::string Reference::ToString() const {
   return out;
 }
 
+std::string Reference::FullString() const {
+  std::string out = FullName();
+  if (!tag.empty()) absl::StrAppend(&out, ":", tag);
+  if (!digest.empty()) absl::StrAppend(&out, "@", digest);
+  return out;
+}
+
 absl::Status ValidateRepositoryName(absl::string_view name) { return ValidateName(name, name); }
+
+absl::StatusOr<std::string> FamiliarRepositoryName(absl::string_view name) {
+  RETURN_IF_ERROR(ValidateName(name, name));
+  std::string domain, path;
+  SplitDomain(name, domain, path);
+  return Familiar(domain, path);
+}
 
 absl::StatusOr<Reference> ParseReference(absl::string_view text) {
   if (text.empty()) return Invalid(text, "reference is empty");
@@ -172,7 +221,12 @@ absl::StatusOr<Reference> ParseReference(absl::string_view text) {
   }
   auto status = ValidateName(text, rest);
   if (!status.ok()) return status;
-  reference.name = std::string(rest);
+  SplitDomain(rest, reference.domain, reference.path);
+  reference.name = Familiar(reference.domain, reference.path);
+  if (reference.FullName().size() > kMaxNameLength) {
+    return Invalid(text, absl::StrCat("repository name is ", reference.FullName().size(),
+                                      " characters with its registry, more than 255"));
+  }
   if (reference.tag.empty() && reference.digest.empty()) reference.tag = "latest";
   return reference;
 }

@@ -20,6 +20,15 @@ namespace strata::testing {
 
 absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
     const std::string& binary, const std::vector<std::string>& args) {
+  // Tests listen on loopback TCP without TLS: say so (see ServerOptions::insecure).
+  std::vector<std::string> argv = {binary, "--listen=127.0.0.1:0", "--insecure"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return StartCommand(argv);
+}
+
+absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::StartCommand(
+    std::vector<std::string> argv) {
+  const std::string binary = argv.at(0);
   std::unique_ptr<ServiceProcess> process(new ServiceProcess());
   const char* tmp = std::getenv("TEST_TMPDIR");
   std::string log_pattern = absl::StrCat(tmp ? tmp : "/tmp", "/service.XXXXXX.log");
@@ -27,9 +36,6 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
   if (log_fd < 0) return ErrnoStatus(errno, "mkstemps");
   process->log_path_ = log_pattern;
 
-  // Tests listen on loopback TCP without TLS: say so (see ServerOptions::insecure).
-  std::vector<std::string> argv = {binary, "--listen=127.0.0.1:0", "--insecure"};
-  argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> c_argv;
   for (std::string& arg : argv) c_argv.push_back(arg.data());
   c_argv.push_back(nullptr);
@@ -54,6 +60,8 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
         size_t end = log->find('\n', at);
         if (end != std::string::npos) {
           process->address_ = log->substr(at + 13, end - at - 13);
+          // Go servers log `msg="listening on ADDR" key=value...`.
+          process->address_ = process->address_.substr(0, process->address_.find_first_of("\" ,"));
           return process;
         }
       }

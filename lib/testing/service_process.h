@@ -21,6 +21,11 @@ class ServiceProcess {
   static absl::StatusOr<std::unique_ptr<ServiceProcess>> Start(
       const std::string& binary, const std::vector<std::string>& args);
 
+  // Runs argv as it is (argv[0] an absolute path) and waits for its "listening on ADDR" line
+  // (ADDR ends at a space or a quote, as Go servers log it).
+  static absl::StatusOr<std::unique_ptr<ServiceProcess>> StartCommand(
+      std::vector<std::string> argv);
+
   // SIGTERM, then SIGKILL after 10 s.
   ~ServiceProcess();
 

@@ -1,6 +1,8 @@
 // strata.imagegraph.v1 end to end in one process: a gRPC client, ImageGraphService, and
 // PostgresGraphStore over a real PostgreSQL (a fresh database per test).
 
+#include "services/imagegraph/imagegraph_service.h"
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -21,7 +23,6 @@
 #include "lib/rpc/server.h"
 #include "lib/testing/postgres.h"
 #include "pqxx/pqxx"
-#include "services/imagegraph/imagegraph_service.h"
 #include "services/imagegraph/core/postgres_graph_store.h"
 #include "services/imagegraph/core/schema.h"
 #include "services/imagegraph/core/test_images.h"
@@ -31,14 +32,14 @@ namespace strata::imagegraph {
 namespace {
 
 namespace pb = ::strata::imagegraph::v1;
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using ::testing::UnorderedElementsAre;
 using testing::BaseImage;
 using testing::Commit;
 using testing::CreateRequest;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using testing::TestImage;
 using testing::TestTime;
+using ::testing::UnorderedElementsAre;
 
 class ImageGraphTest : public strata::testing::PostgresTest {
  protected:
@@ -210,15 +211,13 @@ class ImageGraphTest : public strata::testing::PostgresTest {
   std::unique_ptr<pb::ImageGraph::Stub> stub_;
 };
 
-
 #define EXPECT_CODE(status, code_name) \
   EXPECT_EQ((status).error_code(), grpc::StatusCode::code_name) << (status).error_message()
 
 TEST_F(ImageGraphTest, MigratesAnEmptyDatabaseAndRefusesANewerSchema) {
   EXPECT_TRUE(Sql("SELECT to_regclass('images')")[0][0].is_null());
   ASSERT_TRUE(store_->Migrate().ok());
-  EXPECT_EQ(Sql("SELECT max(version) FROM schema_version")[0][0].as<int>(),
-            LatestSchemaVersion());
+  EXPECT_EQ(Sql("SELECT max(version) FROM schema_version")[0][0].as<int>(), LatestSchemaVersion());
   for (const char* table : {"layers", "images", "image_layers", "tags", "history"}) {
     EXPECT_FALSE(Sql(absl::StrCat("SELECT to_regclass('", table, "')"))[0][0].is_null()) << table;
   }
@@ -233,6 +232,45 @@ TEST_F(ImageGraphTest, MigratesAnEmptyDatabaseAndRefusesANewerSchema) {
   EXPECT_THAT(refused.message(), HasSubstr("version 99"));
   EXPECT_THAT(refused.message(), HasSubstr("newer"));
   EXPECT_EQ(newer->GetImage("app").status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// Schema v3: tags written before names were normalised are rewritten in docker's familiar
+// form; two spellings of one tag keep the one moved last.
+TEST_F(ImageGraphTest, MigrationThreeStoresFamiliarNames) {
+  const std::string a = MustCreate(BaseImage("a", 1, TestTime(0)));
+  const std::string b = MustCreate(BaseImage("b", 1, TestTime(1)));
+  Sql(absl::StrCat(
+      "INSERT INTO tags (repository, tag, image_id, updated) VALUES "
+      "('docker.io/library/busybox', '1', '",
+      a,
+      "', now() - interval '1 hour'), "
+      "('busybox', '1', '",
+      b, "', now()), ", "('index.docker.io/team/app', '2', '", a, "', now()), ",
+      "('docker.io/library/a/b', 'x', '", a, "', now()), ", "('docker.io/library/c', 'y', '", a,
+      "', now()), ", "('localhost:5000/app', '1', '", a, "', now())"));
+  Sql("DELETE FROM schema_version WHERE version >= 3");
+  ASSERT_TRUE(NewStore()->Migrate().ok());
+  EXPECT_EQ(Sql("SELECT max(version) FROM schema_version")[0][0].as<int>(), LatestSchemaVersion());
+  std::vector<std::string> tags;
+  for (const auto& row : Sql("SELECT repository || ':' || tag || '=' || image_id FROM tags "
+                             "ORDER BY repository, tag")) {
+    tags.push_back(row[0].as<std::string>());
+  }
+  EXPECT_THAT(tags, ::testing::ElementsAre("busybox:1=" + b, "c:y=" + a, "library/a/b:x=" + a,
+                                           "localhost:5000/app:1=" + a, "team/app:2=" + a));
+  // Every spelling finds the tag; a new tag is stored familiar.
+  pb::Image image;
+  ASSERT_TRUE(Get("docker.io/library/busybox:1", &image).ok());
+  EXPECT_EQ(image.id(), b);
+  ASSERT_TRUE(Get("index.docker.io/library/busybox:1", &image).ok());
+  EXPECT_EQ(image.id(), b);
+  ASSERT_TRUE(Get("docker.io/team/app:2", &image).ok());
+  EXPECT_EQ(image.id(), a);
+  pb::TagResponse response;
+  ASSERT_TRUE(TagImage(b, "docker.io/library/fresh", &response).ok());
+  EXPECT_EQ(response.reference(), "fresh:latest");
+  ASSERT_TRUE(Get("fresh", &image).ok());
+  EXPECT_EQ(image.id(), b);
 }
 
 TEST_F(ImageGraphTest, PutLayerAndGetLayer) {
@@ -387,9 +425,8 @@ TEST_F(ImageGraphTest, CreateImageIsIdempotentEvenConcurrently) {
   std::vector<pb::CreateImageResponse> responses(kThreads);
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      statuses[i] = Create(shared, "", {absl::StrCat("racer:", i)}, &responses[i]);
-    });
+    threads.emplace_back(
+        [&, i] { statuses[i] = Create(shared, "", {absl::StrCat("racer:", i)}, &responses[i]); });
   }
   for (std::thread& thread : threads) thread.join();
   int created = 0;
@@ -614,9 +651,8 @@ TEST_F(ImageGraphTest, ConcurrentTagMovesHaveOneWinnerAndLoseNoUpdate) {
           continue;
         }
         // An empty previous means it already pointed at our image.
-        moves.emplace_back(response.previous_image_id().empty() ? ids[t]
-                                                                : response.previous_image_id(),
-                           ids[t]);
+        moves.emplace_back(
+            response.previous_image_id().empty() ? ids[t] : response.previous_image_id(), ids[t]);
       }
     });
   }
@@ -641,7 +677,7 @@ TEST_F(ImageGraphTest, ConcurrentTagMovesHaveOneWinnerAndLoseNoUpdate) {
 
 TEST_F(ImageGraphTest, ListImagesFiltersOrdersAndPages) {
   TestImage base = BaseImage("base", 2, TestTime(0));
-  const std::string base_id = MustCreate(base);                       // intermediate
+  const std::string base_id = MustCreate(base);  // intermediate
   const std::string app = MustCreate(Commit(base, "app", TestTime(10)), base_id, {"app:1"});
   const std::string dangling = MustCreate(BaseImage("dangling", 1, TestTime(20)));
   const std::string other = MustCreate(BaseImage("other", 1, TestTime(30)), "", {"other:1"});
@@ -792,7 +828,10 @@ TEST_F(ImageGraphTest, DeleteImageFollowsDockerRmi) {
   ASSERT_TRUE(TagImage(top_id, "other:1", &tagged).ok());
   grpc::Status several = Delete(Short(top_id), false, false, &response);
   EXPECT_CODE(several, FAILED_PRECONDITION);
-  EXPECT_THAT(several.error_message(), HasSubstr("(must be forced) - image is referenced in multiple repositories (app:2, other:1)"));
+  EXPECT_THAT(
+      several.error_message(),
+      HasSubstr(
+          "(must be forced) - image is referenced in multiple repositories (app:2, other:1)"));
   ASSERT_TRUE(Delete(Short(top_id), true, false, &response).ok());
   EXPECT_THAT(response.untagged(), ElementsAre("app:2", "other:1"));
   // top, then the untagged parents left without children.
@@ -928,7 +967,8 @@ TEST_F(ImageGraphTest, AHoldAndADeleteRacingNeverLeaveAHoldOnNothing) {
     }
   }
   EXPECT_EQ(Sql("SELECT count(*) FROM image_holds h LEFT JOIN images i ON i.id = h.image_id"
-                " WHERE i.id IS NULL")[0][0].as<int>(),
+                " WHERE i.id IS NULL")[0][0]
+                .as<int>(),
             0);
 }
 

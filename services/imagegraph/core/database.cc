@@ -57,8 +57,8 @@ Outcome FromSqlError(const pqxx::sql_error& e) {
     return {absl::AbortedError(absl::StrCat("a concurrent change won: ", message)), true};
   }
   if (state == "23505") return {absl::AlreadyExistsError(message)};
-  if (absl::StartsWith(state, "08") || state == "57P01" || state == "57P02" ||
-      state == "57P03" || state == "53300") {
+  if (absl::StartsWith(state, "08") || state == "57P01" || state == "57P02" || state == "57P03" ||
+      state == "53300") {
     return {absl::UnavailableError(absl::StrCat("database unavailable: ", message)), true, true};
   }
   if (absl::StartsWith(state, "22") || state == "23514" || state == "23502") {
@@ -78,8 +78,7 @@ Outcome RunOnce(pqxx::connection& connection, Access access, const Database::Bod
     } else if (access == Access::kSingleStatement) {
       tx = std::make_unique<pqxx::nontransaction>(connection);
     } else {
-      tx = std::make_unique<pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>>(
-          connection);
+      tx = std::make_unique<pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>>(connection);
     }
     absl::Status status = body(*tx);
     if (!status.ok()) {
@@ -157,9 +156,9 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> Database::Acquire() {
       return !idle_.empty() || open_ < options_.max_connections;
     };
     if (!mu_.AwaitWithTimeout(absl::Condition(&available), options_.acquire_timeout)) {
-      return absl::UnavailableError(
-          absl::StrCat("all ", options_.max_connections, " database connections stayed busy for ",
-                       absl::FormatDuration(options_.acquire_timeout)));
+      return absl::UnavailableError(absl::StrCat("all ", options_.max_connections,
+                                                 " database connections stayed busy for ",
+                                                 absl::FormatDuration(options_.acquire_timeout)));
     }
     if (!idle_.empty()) {
       std::unique_ptr<pqxx::connection> connection = std::move(idle_.back());

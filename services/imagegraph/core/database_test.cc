@@ -57,7 +57,6 @@ class DatabaseTest : public strata::testing::PostgresTest {
   std::unique_ptr<Database> database_;
 };
 
-
 TEST_F(DatabaseTest, CommitsOnOkAndRollsBackOtherwise) {
   ASSERT_TRUE(Exec("INSERT INTO t VALUES (3, 0)").ok());
   EXPECT_EQ(Count(), 3);
@@ -88,10 +87,9 @@ TEST_F(DatabaseTest, TurnsDatabaseErrorsIntoCodes) {
   absl::Status syntax = Exec("SELEKT 1");
   EXPECT_EQ(syntax.code(), absl::StatusCode::kInternal) << syntax;
   EXPECT_THAT(syntax.message(), HasSubstr("42601"));
-  absl::Status thrown =
-      database_->RunInTransaction(Access::kReadWrite, [](pqxx::transaction_base&) -> absl::Status {
-        throw std::runtime_error("boom");
-      });
+  absl::Status thrown = database_->RunInTransaction(
+      Access::kReadWrite,
+      [](pqxx::transaction_base&) -> absl::Status { throw std::runtime_error("boom"); });
   EXPECT_EQ(thrown.code(), absl::StatusCode::kInternal);
   EXPECT_THAT(thrown.message(), HasSubstr("boom"));
   // Parameters are never SQL.

@@ -36,10 +36,10 @@ absl::Status CheckNoNul(absl::string_view text, absl::string_view what) {
 // PostgreSQL's timestamps start in 4713 BC but ISO input rejects year 0; RFC 3339 stops at
 // 9999. Keep to years 1..9999.
 absl::Status CheckStorableTime(absl::Time time, absl::string_view what) {
-  static const absl::Time kMin = absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0),
-                                                 absl::UTCTimeZone());
-  static const absl::Time kMax = absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0),
-                                                 absl::UTCTimeZone());
+  static const absl::Time kMin =
+      absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+  static const absl::Time kMax =
+      absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0), absl::UTCTimeZone());
   if (time < kMin || time >= kMax) return Invalid(what, "is outside the years 1 to 9999");
   return absl::OkStatus();
 }
@@ -125,8 +125,8 @@ absl::StatusOr<std::string> ParseFullId(absl::string_view text, absl::string_vie
   absl::string_view hex = text;
   absl::ConsumePrefix(&hex, kSha256Prefix);
   if (hex.size() != Digest::kHexLength || !IsLowerHex(hex)) {
-    return Invalid(what, absl::StrCat(Quote(text),
-                                      " is not a full image id (\"sha256:<64 lowercase hex>\")"));
+    return Invalid(
+        what, absl::StrCat(Quote(text), " is not a full image id (\"sha256:<64 lowercase hex>\")"));
   }
   return absl::StrCat(kSha256Prefix, hex);
 }
@@ -140,9 +140,8 @@ absl::Status NormalizeDescriptor(LayerDescriptor& descriptor, absl::string_view 
   const std::string& type = descriptor.media_type;
   if (type != oci::kMediaTypeLayerZstd && type != oci::kMediaTypeLayerGzip &&
       type != oci::kMediaTypeLayerTar && type != kDockerLayerGzip) {
-    return Invalid(what, absl::StrCat("media type ", Quote(type),
-                                      " is not a layer media type (", oci::kMediaTypeLayerTar,
-                                      "[+gzip|+zstd])"));
+    return Invalid(what, absl::StrCat("media type ", Quote(type), " is not a layer media type (",
+                                      oci::kMediaTypeLayerTar, "[+gzip|+zstd])"));
   }
   if (descriptor.size < 0) return Invalid(what, "size is negative");
   if (descriptor.uncompressed_size < 0) return Invalid(what, "uncompressed size is negative");
@@ -194,8 +193,8 @@ absl::StatusOr<PreparedImage> PrepareImage(const NewImage& image) {
     RETURN_IF_ERROR(NormalizeDescriptor(descriptors[i], what));
     if (descriptors[i].diff_id != diff_ids[i].str()) {
       return Invalid(what, absl::StrCat("diff id ", descriptors[i].diff_id,
-                                        " differs from the config's rootfs.diff_ids[", i,
-                                        "] ", diff_ids[i].str()));
+                                        " differs from the config's rootfs.diff_ids[", i, "] ",
+                                        diff_ids[i].str()));
     }
   }
 
@@ -211,9 +210,10 @@ absl::StatusOr<PreparedImage> PrepareImage(const NewImage& image) {
     const size_t layer_steps = std::count_if(history.begin(), history.end(),
                                              [](const oci::History& h) { return !h.empty_layer; });
     if (layer_steps != descriptors.size()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "image config: history has ", layer_steps, " steps with a layer but rootfs.diff_ids "
-          "lists ", descriptors.size(), " layers"));
+      return absl::InvalidArgumentError(absl::StrCat("image config: history has ", layer_steps,
+                                                     " steps with a layer but rootfs.diff_ids "
+                                                     "lists ",
+                                                     descriptors.size(), " layers"));
     }
     int next_layer = 0;
     for (size_t i = 0; i < history.size(); ++i) {
@@ -265,11 +265,10 @@ absl::StatusOr<PreparedImage> PrepareImage(const NewImage& image) {
   auto key = [](const Reference& r) { return std::tie(r.name, r.tag); };
   std::sort(out.tags.begin(), out.tags.end(),
             [&](const Reference& a, const Reference& b) { return key(a) < key(b); });
-  out.tags.erase(std::unique(out.tags.begin(), out.tags.end(),
-                             [&](const Reference& a, const Reference& b) {
-                               return key(a) == key(b);
-                             }),
-                 out.tags.end());
+  out.tags.erase(
+      std::unique(out.tags.begin(), out.tags.end(),
+                  [&](const Reference& a, const Reference& b) { return key(a) == key(b); }),
+      out.tags.end());
   return out;
 }
 
@@ -280,8 +279,8 @@ std::string EncodeImagePageToken(const ImagePageKey& key) {
 
 absl::StatusOr<ImagePageKey> DecodeImagePageToken(absl::string_view token) {
   auto invalid = [&]() {
-    return absl::InvalidArgumentError(absl::StrCat("page token ", Quote(token),
-                                                   " is malformed (not from ListImages)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("page token ", Quote(token), " is malformed (not from ListImages)"));
   };
   std::string raw;
   if (!absl::WebSafeBase64Unescape(token, &raw)) return invalid();
@@ -312,8 +311,8 @@ absl::StatusOr<std::string> DecodeBlobPageToken(absl::string_view token) {
       return std::string(rest);
     }
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "page token ", Quote(token), " is malformed (not from ListReferencedBlobs)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("page token ", Quote(token), " is malformed (not from ListReferencedBlobs)"));
 }
 
 int64_t ToMicros(absl::Time time) { return absl::ToUnixMicros(time); }

@@ -15,9 +15,9 @@
 namespace strata::imagegraph {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::BaseImage;
 using testing::Commit;
+using ::testing::HasSubstr;
 using testing::TestTime;
 using testing::ToNewImage;
 
@@ -210,8 +210,7 @@ TEST(PrepareLayerTest, ChecksTheChainId) {
   ASSERT_TRUE(prepared.ok()) << prepared.status();
   Layer no_media = base;
   no_media.blob.media_type = "";
-  EXPECT_EQ(PrepareLayer(no_media)->blob.media_type,
-            "application/vnd.oci.image.layer.v1.tar+zstd");
+  EXPECT_EQ(PrepareLayer(no_media)->blob.media_type, "application/vnd.oci.image.layer.v1.tar+zstd");
   Layer bad = base;
   bad.chain_id = "sha256:" + std::string(63, 'a');
   EXPECT_EQ(PrepareLayer(bad).status().code(), absl::StatusCode::kInvalidArgument);
@@ -225,8 +224,8 @@ TEST(PageTokenTest, RoundTripsAndRejectsForgeries) {
   EXPECT_EQ(decoded->id, key.id);
   ImagePageKey undated{.id = "sha256:" + kHex};
   EXPECT_FALSE(DecodeImagePageToken(EncodeImagePageToken(undated))->created_micros.has_value());
-  for (const std::string& bad : {std::string("nope"), std::string("!!"),
-                                 EncodeBlobPageToken("sha256:" + kHex)}) {
+  for (const std::string& bad :
+       {std::string("nope"), std::string("!!"), EncodeBlobPageToken("sha256:" + kHex)}) {
     EXPECT_EQ(DecodeImagePageToken(bad).status().code(), absl::StatusCode::kInvalidArgument);
   }
   EXPECT_EQ(*DecodeBlobPageToken(EncodeBlobPageToken("sha256:" + kHex)), "sha256:" + kHex);

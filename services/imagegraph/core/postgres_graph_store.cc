@@ -287,7 +287,10 @@ absl::StatusOr<Image> PostgresGraphStore::GetImage(absl::string_view text) {
 }
 
 absl::StatusOr<ImagePage> PostgresGraphStore::ListImages(const ListImagesOptions& options) {
-  if (!options.repository.empty()) RETURN_IF_ERROR(ValidateRepositoryName(options.repository));
+  std::string repository;  // Familiar, as tags are stored.
+  if (!options.repository.empty()) {
+    ASSIGN_OR_RETURN(repository, FamiliarRepositoryName(options.repository));
+  }
   if (options.page_size < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("page size ", options.page_size, " is negative"));
@@ -312,7 +315,7 @@ absl::StatusOr<ImagePage> PostgresGraphStore::ListImages(const ListImagesOptions
   if (!options.repository.empty()) {
     conditions.push_back(
         absl::StrCat("EXISTS (SELECT 1 FROM tags t WHERE t.image_id = i.id AND t.repository = ",
-                     param(options.repository), ")"));
+                     param(repository), ")"));
   }
   if (options.dangling.has_value()) {
     conditions.push_back(*options.dangling ? absl::StrCat("NOT ", has_tag, " AND NOT ", has_child)

@@ -48,8 +48,7 @@ absl::StatusOr<Hold> PostgresGraphStore::HoldImage(absl::string_view image_ref,
     ASSIGN_OR_RETURN(pg::Resolved resolved, pg::Resolve(tx, ref));
     // The image must still exist when the hold lands (a delete may have won the race).
     if (tx.exec_prepared("image_key_share", resolved.id).empty()) {
-      return absl::AbortedError(
-          absl::StrCat("image ", Quote(ref.text), " was deleted meanwhile"));
+      return absl::AbortedError(absl::StrCat("image ", Quote(ref.text), " was deleted meanwhile"));
     }
     tx.exec_prepared("hold_insert", std::string(holder), resolved.id, std::string(node));
     pqxx::result stored = tx.exec_prepared("hold_get", std::string(holder));

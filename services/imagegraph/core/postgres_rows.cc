@@ -108,8 +108,7 @@ std::vector<Image> LoadImages(pqxx::transaction_base& tx, const std::vector<std:
 
 // Runs a statement taking the resolution parameters ($1..$5 of ResolveSql) for ref:
 // "resolve_images", "resolve_ids" or "history_by_ref".
-pqxx::result ExecResolve(pqxx::transaction_base& tx, const char* statement,
-                         const ImageRef& ref) {
+pqxx::result ExecResolve(pqxx::transaction_base& tx, const char* statement, const ImageRef& ref) {
   std::string low;
   std::string high;
   if (!ref.prefix.empty()) {
@@ -138,11 +137,11 @@ absl::StatusOr<size_t> PickResolved(const ImageRef& ref, const pqxx::result& row
     for (size_t i = 0; i < by_rank[3].size() && i < static_cast<size_t>(kMaxCandidates); ++i) {
       candidates.push_back(ShortId(Str(rows[by_rank[3][i]][1])));
     }
-    return absl::FailedPreconditionError(absl::StrCat(
-        "image ", Quote(ref.text), ": ambiguous id prefix, it matches ",
-        absl::StrJoin(candidates, ", "),
-        by_rank[3].size() > static_cast<size_t>(kMaxCandidates) ? " and more" : "",
-        "; give more digits"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("image ", Quote(ref.text), ": ambiguous id prefix, it matches ",
+                     absl::StrJoin(candidates, ", "),
+                     by_rank[3].size() > static_cast<size_t>(kMaxCandidates) ? " and more" : "",
+                     "; give more digits"));
   }
   if (ref.tag && ref.full_id.empty() && ref.prefix.empty()) {
     if (ref.implied_tag) {

@@ -20,18 +20,24 @@ std::string ImageColumns() {
 }
 
 std::string ResolveSql(const std::string& columns) {
-  return absl::StrCat(
-      "SELECT 1, ", columns, " FROM images i WHERE i.id ="
-      " (SELECT image_id FROM tags WHERE repository = $1 AND tag = $2)"
-      " UNION ALL SELECT 2, ", columns, " FROM images i WHERE i.id = $3"
-      " UNION ALL (SELECT 3, ", columns, " FROM images i WHERE i.id >= $4 AND i.id < $5"
-      " ORDER BY i.id LIMIT ", kMaxCandidates + 1, ")");
+  return absl::StrCat("SELECT 1, ", columns,
+                      " FROM images i WHERE i.id ="
+                      " (SELECT image_id FROM tags WHERE repository = $1 AND tag = $2)"
+                      " UNION ALL SELECT 2, ",
+                      columns,
+                      " FROM images i WHERE i.id = $3"
+                      " UNION ALL (SELECT 3, ",
+                      columns,
+                      " FROM images i WHERE i.id >= $4 AND i.id < $5"
+                      " ORDER BY i.id LIMIT ",
+                      kMaxCandidates + 1, ")");
 }
 
 // The history of the image in the CTE `target (id)` (zero or one row).
 std::string HistorySql(const std::string& target_cte) {
   return absl::StrCat(
-      "WITH RECURSIVE ", target_cte, ","
+      "WITH RECURSIVE ", target_cte,
+      ","
       " steps AS (SELECT count(*) AS n FROM history WHERE image_id = (SELECT id FROM target)),"
       " lineage (id, depth) AS ("
       "   SELECT id, 0 FROM target"
@@ -133,7 +139,8 @@ const std::vector<std::pair<std::string, std::string>>& Statements() {
       {"history", HistorySql("target (id) AS (SELECT $1::text COLLATE \"C\")")},
       {"history_by_ref",
        HistorySql(absl::StrCat(
-           "candidates (rank, id) AS (", ResolveSql("i.id"), "),"
+           "candidates (rank, id) AS (", ResolveSql("i.id"),
+           "),"
            " best AS (SELECT min(rank) AS rank FROM candidates),"
            " target (id) AS (SELECT c.id FROM candidates c JOIN best ON c.rank = best.rank"
            "   WHERE (SELECT count(*) FROM candidates c2 WHERE c2.rank = best.rank) = 1)"))},

@@ -105,6 +105,26 @@ CREATE TABLE image_holds (
 );
 CREATE INDEX image_holds_image_id ON image_holds (image_id);
 )sql"},
+    {3, "tags: repositories in docker's familiar form (docker.io/library/busybox -> busybox)",
+     R"sql(
+-- Docker's normalisation (lib/reference), in SQL for the rows written before it: the
+-- registry index.docker.io is docker.io, docker.io is left out, and so is library/ before a
+-- single component. Only a first component with "." or ":" or "localhost" is a registry.
+CREATE OR REPLACE FUNCTION pg_temp.familiar(name text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN r LIKE 'library/%' AND strpos(substr(r, 9), '/') = 0 THEN substr(r, 9)
+              ELSE r END
+  FROM (SELECT regexp_replace(name, '^(index\.)?docker\.io/', '') AS r) AS s
+$$;
+-- Two spellings of one name (busybox:1 and docker.io/library/busybox:1) are one tag now:
+-- the one moved last wins, as if it had been written over the other.
+DELETE FROM tags t WHERE EXISTS (
+  SELECT 1 FROM tags u
+  WHERE u.tag = t.tag AND pg_temp.familiar(u.repository) = pg_temp.familiar(t.repository)
+    AND (u.updated, u.repository) > (t.updated, t.repository));
+UPDATE tags SET repository = pg_temp.familiar(repository)
+  WHERE repository <> pg_temp.familiar(repository);
+DROP FUNCTION pg_temp.familiar(text);
+)sql"},
 };
 
 // Any constant: the key of the advisory lock migrations take.
@@ -123,8 +143,8 @@ int LatestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].versi
 
 absl::StatusOr<int> CurrentSchemaVersion(Database& database) {
   int version = 0;
-  absl::Status status = database.RunInTransaction(
-      Access::kReadOnly, [&](pqxx::transaction_base& tx) -> absl::Status {
+  absl::Status status =
+      database.RunInTransaction(Access::kReadOnly, [&](pqxx::transaction_base& tx) -> absl::Status {
         absl::StatusOr<int> read = ReadVersion(tx);
         if (!read.ok()) return read.status();
         version = *read;

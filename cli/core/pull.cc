@@ -1,0 +1,271 @@
+// Gateway: pull, as `docker pull` — registry -> (digest check while streaming, diff id
+// computed from the uncompressed bytes on another thread) -> layerstore -> imagegraph.
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "cli/core/gateway.h"
+#include "cli/core/image_writer.h"
+#include "cli/core/registry_access.h"
+#include "lib/base/errors.h"
+#include "lib/layer/layer_reader.h"
+#include "lib/oci/chain_id.h"
+#include "lib/oci/image_config.h"
+#include "lib/oci/media_types.h"
+#include "lib/oci/platform.h"
+#include "lib/reference/reference.h"
+
+namespace strata::gateway {
+namespace {
+
+using internal::ShortDigest;
+
+// Serialises the progress of parallel layer transfers.
+class LockedProgress {
+ public:
+  explicit LockedProgress(ProgressObserver* progress) : progress_(progress) {}
+  void Report(const std::string& action, const std::string& id, int64_t current = 0,
+              int64_t total = 0) {
+    gw::Progress report;
+    report.set_action(action);
+    report.set_id(id);
+    report.set_current(current);
+    report.set_total(total);
+    absl::MutexLock lock(&mutex_);
+    progress_->OnProgress(report);
+  }
+
+ private:
+  absl::Mutex mutex_;
+  ProgressObserver* progress_;
+};
+
+// Writes to layerstore and to the diff id pipe; reports bytes.
+class TeeSink : public layer::ByteSink {
+ public:
+  TeeSink(layer::ByteSink* store, internal::BytePipe* pipe, LockedProgress* progress,
+          std::string id, int64_t total)
+      : store_(store), pipe_(pipe), progress_(progress), id_(std::move(id)), total_(total) {}
+  absl::Status Write(absl::string_view data) override {
+    RETURN_IF_ERROR(store_->Write(data));
+    RETURN_IF_ERROR(pipe_->Write(data));
+    done_ += data.size();
+    if (done_ - reported_ >= (1 << 20) || done_ == total_) {
+      reported_ = done_;
+      progress_->Report("Downloading", id_, done_, total_);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  layer::ByteSink* store_;
+  internal::BytePipe* pipe_;
+  LockedProgress* progress_;
+  std::string id_;
+  int64_t total_;
+  int64_t done_ = 0;
+  int64_t reported_ = 0;
+};
+
+struct LayerJob {
+  oci::Descriptor blob;
+  std::string media_type;  // OCI.
+  Digest diff_id;
+  Digest chain_id;
+  types::v1::LayerDescriptor result;
+};
+
+// Reads the uncompressed tar from the pipe: its diff id and size.
+struct DiffIdResult {
+  absl::Status status;
+  Digest diff_id;
+  int64_t size = 0;
+};
+
+void ComputeDiffId(internal::BytePipe* pipe, DiffIdResult* out) {
+  layer::LayerReader reader(pipe);
+  for (;;) {
+    absl::StatusOr<archive_entry*> entry = reader.NextEntry();
+    if (!entry.ok()) {
+      out->status = entry.status();
+      break;
+    }
+    if (*entry == nullptr) {
+      out->status = reader.Finish();
+      break;
+    }
+  }
+  if (out->status.ok()) {
+    out->diff_id = reader.diff_id();
+    out->size = static_cast<int64_t>(reader.uncompressed_size());
+    pipe->Drain();
+  } else {
+    pipe->Fail(out->status);
+  }
+}
+
+absl::Status PullLayer(Services& services, distribution::RegistryClient& registry,
+                       const std::string& repository, LayerJob& job, LockedProgress& progress) {
+  const std::string id = ShortDigest(job.blob.digest.str());
+  ASSIGN_OR_RETURN(layerstore::LayerstoreClient * layerstore, services.layerstore());
+  ASSIGN_OR_RETURN(ig::ImageGraph::Stub * images, services.imagegraph());
+  // Known, as docker knows layers: imagegraph has the chain id (the same content on the same
+  // layers below: the diff ids are what the image id depends on) and layerstore its blob,
+  // maybe in another compression than the registry's.
+  ig::GetLayerRequest known_request;
+  known_request.set_chain_id(job.chain_id.str());
+  ig::GetLayerResponse known;
+  if (images->GetLayer(Services::Unary().get(), known_request, &known).ok()) {
+    absl::StatusOr<Digest> local = Digest::Parse(known.layer().blob().digest());
+    if (local.ok() && layerstore->Stat(*local).ok()) {
+      job.result = known.layer().blob();
+      progress.Report("Already exists", id);
+      return absl::OkStatus();
+    }
+  }
+  progress.Report("Pulling fs layer", id);
+  ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobWriter> writer,
+                   layerstore->OpenWriter(absl::StrCat("pull-", job.blob.digest.hex())));
+  internal::BlobSink store(writer.get());
+  internal::BytePipe pipe;
+  DiffIdResult diff;
+  std::thread reader(ComputeDiffId, &pipe, &diff);
+  TeeSink tee(&store, &pipe, &progress, id, job.blob.size);
+  absl::Status fetched = registry.FetchBlob(repository, job.blob.digest, job.blob.size, &tee);
+  if (fetched.ok()) {
+    fetched = pipe.Close();
+  } else {
+    pipe.Fail(fetched);
+  }
+  reader.join();
+  if (fetched.ok() && !diff.status.ok()) {
+    fetched = absl::DataLossError(absl::StrCat("layer ", job.blob.digest.str(),
+                                               " is not a readable tar: ", diff.status.message()));
+  }
+  if (fetched.ok() && diff.diff_id != job.diff_id) {
+    fetched = absl::DataLossError(absl::StrCat("layer ", job.blob.digest.str(), " has diff id ",
+                                               diff.diff_id.str(), ", but the image config names ",
+                                               job.diff_id.str()));
+  }
+  if (!fetched.ok()) {
+    writer->Abort();
+    return fetched;
+  }
+  ASSIGN_OR_RETURN(layerstore::CommitResult stored, writer->Commit());
+  if (stored.digest != job.blob.digest) {
+    return absl::DataLossError(absl::StrCat("layerstore stored ", stored.digest.str(),
+                                            ", expected ", job.blob.digest.str()));
+  }
+  job.result.set_digest(job.blob.digest.str());
+  job.result.set_diff_id(job.diff_id.str());
+  job.result.set_media_type(job.media_type);
+  job.result.set_size(job.blob.size);
+  job.result.set_uncompressed_size(diff.size);
+  progress.Report("Download complete", id);
+  return absl::OkStatus();
+}
+
+// Runs jobs on up to `parallel` threads; the first error stops what has not started.
+absl::Status RunParallel(size_t count, int parallel,
+                         const std::function<absl::Status(size_t)>& job) {
+  std::atomic<size_t> next{0};
+  absl::Mutex mutex;
+  absl::Status first;
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> threads;
+  const size_t workers = std::min<size_t>(count, std::max(parallel, 1));
+  for (size_t t = 0; t < workers; ++t) {
+    threads.emplace_back([&]() {
+      for (size_t i = next++; i < count && !failed; i = next++) {
+        absl::Status status = job(i);
+        if (!status.ok()) {
+          absl::MutexLock lock(&mutex);
+          if (first.ok()) first = status;
+          failed = true;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  return first;
+}
+
+}  // namespace
+
+absl::StatusOr<gw::PullResult> Gateway::Pull(const gw::PullRequest& request,
+                                             ProgressObserver* progress_observer) {
+  ASSIGN_OR_RETURN(Reference reference, ParseReference(request.reference()));
+  oci::Platform platform = oci::HostPlatform();
+  if (!request.platform().empty()) {
+    ASSIGN_OR_RETURN(platform, oci::ParsePlatform(request.platform()));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<distribution::RegistryClient> registry,
+                   internal::NewRegistryClient(reference.domain, request.access()));
+  LockedProgress progress(progress_observer);
+  const std::string& repository = reference.path;
+  progress.Report("Pulling from", repository);
+  ASSIGN_OR_RETURN(oci::ManifestDocument doc,
+                   registry->GetManifest(
+                       repository, reference.digest.empty() ? reference.tag : reference.digest));
+  if (doc.is_index()) {
+    absl::StatusOr<oci::Descriptor> chosen =
+        oci::SelectPlatform(std::get<oci::ImageIndex>(doc.content), platform);
+    if (!chosen.ok()) {
+      return absl::NotFoundError(
+          absl::StrCat(reference.ToString(), ": ", chosen.status().message()));
+    }
+    ASSIGN_OR_RETURN(doc, registry->GetManifest(repository, chosen->digest.str()));
+    if (doc.is_index()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(reference.ToString(), ": an image index inside an image index"));
+    }
+  }
+  const oci::Manifest& manifest = std::get<oci::Manifest>(doc.content);
+
+  // The config: small, kept as its bytes (its digest is the image id).
+  constexpr int64_t kMaxConfigBytes = 16 << 20;
+  if (manifest.config.size > kMaxConfigBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("image config of ", reference.ToString(), " is ",
+                                                   manifest.config.size,
+                                                   " bytes, more than 16 MiB"));
+  }
+  layer::StringSink config_bytes;
+  RETURN_IF_ERROR(
+      registry->FetchBlob(repository, manifest.config.digest, manifest.config.size, &config_bytes));
+  ASSIGN_OR_RETURN(oci::ImageConfig config, oci::ImageConfig::Parse(config_bytes.contents()));
+  const std::vector<Digest> diff_ids = config.diff_ids();
+  if (diff_ids.size() != manifest.layers.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("image ", reference.ToString(), ": the manifest has ", manifest.layers.size(),
+                     " layers but the config ", diff_ids.size(), " diff ids"));
+  }
+  const std::vector<Digest> chain_ids = oci::ChainIds(diff_ids);
+  std::vector<LayerJob> jobs(manifest.layers.size());
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    jobs[i].blob = manifest.layers[i];
+    ASSIGN_OR_RETURN(jobs[i].media_type, oci::OciLayerMediaType(manifest.layers[i].media_type));
+    jobs[i].diff_id = diff_ids[i];
+    jobs[i].chain_id = chain_ids[i];
+  }
+  const int parallel =
+      request.max_concurrent_downloads() > 0 ? request.max_concurrent_downloads() : 3;
+  RETURN_IF_ERROR(RunParallel(jobs.size(), parallel, [&](size_t i) {
+    return PullLayer(services_, *registry, repository, jobs[i], progress);
+  }));
+
+  std::vector<types::v1::LayerDescriptor> layers;
+  for (const LayerJob& job : jobs) layers.push_back(job.result);
+  // By digest, docker records no tag.
+  const std::string tag = reference.digest.empty() ? reference.ToString() : "";
+  ASSIGN_OR_RETURN(ig::Image image,
+                   internal::WriteImageBytes(services_, config_bytes.contents(), layers, "", tag));
+  gw::PullResult result;
+  *result.mutable_image() = std::move(image);
+  result.set_manifest_digest(doc.digest.str());
+  result.set_reference(reference.FullString());
+  return result;
+}
+
+}  // namespace strata::gateway

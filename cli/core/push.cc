@@ -1,0 +1,214 @@
+// Gateway: push, as `docker push` — each layer converted (streaming) to the compression
+// asked for, skipped when the registry has it, uploaded from layerstore; then the config and
+// the manifest. The config's bytes go as stored, so the image id survives a round trip.
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "cli/core/gateway.h"
+#include "cli/core/registry_access.h"
+#include "lib/base/errors.h"
+#include "lib/base/random.h"
+#include "lib/layer/compression.h"
+#include "lib/layer/layer_reader.h"
+#include "lib/oci/manifest.h"
+#include "lib/oci/media_types.h"
+#include "lib/reference/reference.h"
+
+namespace strata::gateway {
+namespace {
+
+using internal::ShortDigest;
+
+void Report(absl::Mutex& mutex, ProgressObserver* progress, const std::string& action,
+            const std::string& id, int64_t current = 0, int64_t total = 0) {
+  gw::Progress report;
+  report.set_action(action);
+  report.set_id(id);
+  report.set_current(current);
+  report.set_total(total);
+  absl::MutexLock lock(&mutex);
+  progress->OnProgress(report);
+}
+
+absl::StatusOr<layer::Compression> PushCompression(types::v1::Compression compression) {
+  switch (compression) {
+    case types::v1::COMPRESSION_DEFAULT:
+    case types::v1::COMPRESSION_GZIP:
+      return layer::Compression::kGzip;
+    case types::v1::COMPRESSION_ZSTD:
+      return layer::Compression::kZstd;
+    case types::v1::COMPRESSION_NONE:
+      return layer::Compression::kNone;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat("unknown compression ", compression));
+  }
+}
+
+// Recompresses a layerstore blob into a new layerstore blob, streaming.
+absl::StatusOr<types::v1::LayerDescriptor> Convert(layerstore::LayerstoreClient& layerstore,
+                                                   const types::v1::LayerDescriptor& layer,
+                                                   layer::Compression to) {
+  ASSIGN_OR_RETURN(Digest digest, Digest::Parse(layer.digest()));
+  ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobReader> reader, layerstore.OpenReader(digest));
+  internal::BlobSource source(std::move(reader));
+  ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobWriter> writer,
+                   layerstore.OpenWriter(absl::StrCat("push-", RandomHex(16))));
+  internal::BlobSink store(writer.get());
+  layer::HashingSink hashed(&store);
+  absl::StatusOr<std::unique_ptr<layer::ByteSink>> compressor = layer::NewCompressingSink(
+      to, &hashed, -1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  if (!compressor.ok()) {
+    writer->Abort();
+    return compressor.status();
+  }
+  layer::LayerReader tar(&source, compressor->get());
+  absl::Status status;
+  for (;;) {
+    absl::StatusOr<archive_entry*> entry = tar.NextEntry();
+    if (!entry.ok()) {
+      status = entry.status();
+      break;
+    }
+    if (*entry == nullptr) {
+      status = tar.Finish();
+      break;
+    }
+  }
+  if (status.ok()) status = (*compressor)->Close();
+  if (status.ok() && tar.diff_id().str() != layer.diff_id()) {
+    status = absl::DataLossError(absl::StrCat("layer ", layer.digest(), " has diff id ",
+                                              tar.diff_id().str(), ", not ", layer.diff_id()));
+  }
+  if (!status.ok()) {
+    writer->Abort();
+    return status;
+  }
+  const int64_t size = static_cast<int64_t>(hashed.size());
+  const Digest converted = hashed.Finish();
+  ASSIGN_OR_RETURN(layerstore::CommitResult stored, writer->Commit());
+  if (stored.digest != converted) {
+    return absl::DataLossError(
+        absl::StrCat("layerstore stored ", stored.digest.str(), ", expected ", converted.str()));
+  }
+  types::v1::LayerDescriptor out = layer;
+  out.set_digest(converted.str());
+  out.set_size(size);
+  ASSIGN_OR_RETURN(std::string media_type, layer::LayerMediaType(to));
+  out.set_media_type(media_type);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<gw::PushResult> Gateway::Push(const gw::PushRequest& request,
+                                             ProgressObserver* progress) {
+  ASSIGN_OR_RETURN(Reference reference, ParseReference(request.reference()));
+  if (!reference.digest.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "push ", request.reference(), ": push a tag (repository[:tag]), not a digest"));
+  }
+  oci::ManifestFormat format = oci::ManifestFormat::kOci;
+  if (request.format() == "v2s2") {
+    format = oci::ManifestFormat::kDockerV2Schema2;
+  } else if (!request.format().empty() && request.format() != "oci") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown manifest format \"", request.format(), "\": oci or v2s2"));
+  }
+  ASSIGN_OR_RETURN(layer::Compression compression, PushCompression(request.compression()));
+  if (format == oci::ManifestFormat::kDockerV2Schema2 && compression == layer::Compression::kZstd) {
+    return absl::InvalidArgumentError(
+        "docker schema 2 (--format v2s2) has no zstd layers: use --compression-format gzip");
+  }
+  ASSIGN_OR_RETURN(ig::Image image, InspectImage(request.reference()));
+  ASSIGN_OR_RETURN(layerstore::LayerstoreClient * layerstore, services_.layerstore());
+  ASSIGN_OR_RETURN(std::unique_ptr<distribution::RegistryClient> registry,
+                   internal::NewRegistryClient(reference.domain, request.access()));
+  const std::string& repository = reference.path;
+  absl::Mutex progress_mutex;
+
+  std::vector<types::v1::LayerDescriptor> layers(image.layers().begin(), image.layers().end());
+  std::vector<absl::Status> results(layers.size());
+  std::atomic<size_t> next{0};
+  auto push_layer = [&](size_t i) -> absl::Status {
+    types::v1::LayerDescriptor& layer = layers[i];
+    const std::string id = ShortDigest(layer.digest());
+    Report(progress_mutex, progress, "Preparing", id);
+    ASSIGN_OR_RETURN(layer::Compression stored, layer::CompressionOfMediaType(layer.media_type()));
+    if (stored != compression) {
+      ASSIGN_OR_RETURN(layer, Convert(*layerstore, layer, compression));
+    }
+    ASSIGN_OR_RETURN(Digest digest, Digest::Parse(layer.digest()));
+    ASSIGN_OR_RETURN(std::optional<int64_t> present, registry->StatBlob(repository, digest));
+    if (present) {
+      Report(progress_mutex, progress, "Layer already exists", id);
+      return absl::OkStatus();
+    }
+    Report(progress_mutex, progress, "Pushing", id, 0, layer.size());
+    RETURN_IF_ERROR(registry->PushBlob(
+        repository, digest, layer.size(),
+        [&](int64_t offset) -> absl::StatusOr<std::unique_ptr<layer::ByteSource>> {
+          ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobReader> reader,
+                           layerstore->OpenReader(digest, offset));
+          return std::unique_ptr<layer::ByteSource>(
+              std::make_unique<internal::BlobSource>(std::move(reader)));
+        }));
+    Report(progress_mutex, progress, "Pushed", id, layer.size(), layer.size());
+    return absl::OkStatus();
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < std::min<size_t>(3, layers.size()); ++t) {
+    threads.emplace_back([&]() {
+      for (size_t i = next++; i < layers.size(); i = next++) results[i] = push_layer(i);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const absl::Status& status : results) RETURN_IF_ERROR(status);
+
+  const std::string& config = image.config();
+  const Digest config_digest = Digest::Of(config);
+  ASSIGN_OR_RETURN(std::optional<int64_t> has_config,
+                   registry->StatBlob(repository, config_digest));
+  if (!has_config) {
+    RETURN_IF_ERROR(registry->PushBlob(
+        repository, config_digest, static_cast<int64_t>(config.size()),
+        [&](int64_t offset) -> absl::StatusOr<std::unique_ptr<layer::ByteSource>> {
+          return std::unique_ptr<layer::ByteSource>(
+              std::make_unique<layer::StringSource>(config.substr(offset)));
+        }));
+  }
+  oci::Manifest manifest;
+  const bool docker = format == oci::ManifestFormat::kDockerV2Schema2;
+  manifest.media_type = docker ? oci::kDockerManifest : oci::kMediaTypeImageManifest;
+  manifest.config.media_type = docker ? oci::kDockerConfig : oci::kMediaTypeImageConfig;
+  manifest.config.digest = config_digest;
+  manifest.config.size = static_cast<int64_t>(config.size());
+  for (const types::v1::LayerDescriptor& layer : layers) {
+    oci::Descriptor descriptor;
+    ASSIGN_OR_RETURN(std::string oci_type, oci::OciLayerMediaType(layer.media_type()));
+    ASSIGN_OR_RETURN(descriptor.media_type, oci::LayerMediaTypeFor(oci_type, format));
+    ASSIGN_OR_RETURN(descriptor.digest, Digest::Parse(layer.digest()));
+    descriptor.size = layer.size();
+    manifest.layers.push_back(std::move(descriptor));
+  }
+  const std::string bytes = manifest.Serialize();
+  ASSIGN_OR_RETURN(Digest digest,
+                   registry->PutManifest(repository, reference.tag, manifest.media_type, bytes));
+  gw::PushResult result;
+  result.set_tag(reference.tag);
+  result.set_digest(digest.str());
+  result.set_size(static_cast<int64_t>(bytes.size()));
+  return result;
+}
+
+absl::Status Gateway::Login(const gw::LoginRequest& request) {
+  const std::string domain =
+      request.server().empty() ? std::string(kDefaultDomain) : request.server();
+  ASSIGN_OR_RETURN(std::unique_ptr<distribution::RegistryClient> registry,
+                   internal::NewRegistryClient(domain, request.access()));
+  return registry->CheckLogin();
+}
+
+}  // namespace strata::gateway
