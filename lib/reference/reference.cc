@@ -115,6 +115,13 @@ void SplitDomain(absl::string_view name, std::string& domain, std::string& path)
 
 std::string Familiar(const std::string& domain, const std::string& path) {
   if (domain != kDefaultDomain) return absl::StrCat(domain, "/", path);
+  // A first component that reads as a registry ("a.io/x" on docker.io) keeps its domain, so
+  // the familiar name parses back to the same repository (found by fuzz/reference_fuzzer).
+  const absl::string_view first = absl::string_view(path).substr(0, path.find('/'));
+  if (path.find('/') != std::string::npos &&
+      (first.find_first_of(".:") != absl::string_view::npos || first == "localhost")) {
+    return absl::StrCat(domain, "/", path);
+  }
   absl::string_view rest = path;
   if (absl::ConsumePrefix(&rest, kOfficialRepoPrefix) &&
       rest.find('/') == absl::string_view::npos) {
