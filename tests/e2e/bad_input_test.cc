@@ -14,18 +14,8 @@
 namespace strata::e2e {
 namespace {
 
-class BadInputTest : public ::testing::Test {
+class BadInputTest : public BaseImageSuite {
  protected:
-  static void SetUpTestSuite() {
-    auto stack = Stack::Start();
-    ASSERT_TRUE(stack.ok()) << stack.status();
-    stack_ = stack->release();
-    auto tarball = stack_->BusyboxTarball("zstd");
-    ASSERT_TRUE(tarball.ok());
-    ASSERT_EQ(stack_->Strata({"import", *tarball, "base"}).exit_code, 0);
-  }
-  static void TearDownTestSuite() { delete stack_; }
-
   // Expects a failure with exit code `code` and a message holding `text`, on one line.
   void ExpectError(const std::vector<std::string>& args, int code, const std::string& text) {
     CommandResult result = stack_->Strata(args);
@@ -36,11 +26,7 @@ class BadInputTest : public ::testing::Test {
   }
 
   std::string Images() { return stack_->Strata({"images", "-q"}).output; }
-
-  static Stack* stack_;
 };
-
-Stack* BadInputTest::stack_ = nullptr;
 
 TEST_F(BadInputTest, UnknownImageAndContainer) {
   ExpectError({"run", "no-such-image"}, 125, "no-such-image");

@@ -16,18 +16,8 @@
 namespace strata::e2e {
 namespace {
 
-class HostileTest : public ::testing::Test {
+class HostileTest : public BaseImageSuite {
  protected:
-  static void SetUpTestSuite() {
-    auto stack = Stack::Start();
-    ASSERT_TRUE(stack.ok()) << stack.status();
-    stack_ = stack->release();
-    auto tarball = stack_->BusyboxTarball("zstd");
-    ASSERT_TRUE(tarball.ok());
-    ASSERT_EQ(stack_->Strata({"import", *tarball, "base"}).exit_code, 0);
-  }
-  static void TearDownTestSuite() { delete stack_; }
-
   // The runtime (and the rest) still serve: a new container runs.
   void ExpectStackServes() {
     CommandResult alive = stack_->Strata({"run", "--rm", "base", "echo", "alive"});
@@ -48,11 +38,7 @@ class HostileTest : public ::testing::Test {
     ::closedir(dir);
     return names;
   }
-
-  static Stack* stack_;
 };
-
-Stack* HostileTest::stack_ = nullptr;
 
 TEST_F(HostileTest, DeepTreeInAContainerIsRefusedAndTheRuntimeSurvives) {
   // About 10,000 levels, made from inside the container. (busybox's `cd` names the whole

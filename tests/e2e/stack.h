@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "gtest/gtest.h"
 #include "lib/base/subprocess.h"
 #include "lib/testing/postgres.h"
 #include "lib/testing/service_process.h"
@@ -49,6 +50,25 @@ class Stack {
   std::unique_ptr<strata::testing::ServiceProcess> imagegraph_;
   std::unique_ptr<strata::testing::ServiceProcess> runtime_;
   std::unique_ptr<strata::testing::ServiceProcess> gateway_;
+};
+
+// A suite sharing one Stack in which the busybox tarball (zstd) is imported as "base".
+class BaseImageSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto stack = Stack::Start();
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = stack->release();
+    auto tarball = stack_->BusyboxTarball("zstd");
+    ASSERT_TRUE(tarball.ok()) << tarball.status();
+    ASSERT_EQ(stack_->Strata({"import", *tarball, "base"}).exit_code, 0);
+  }
+  static void TearDownTestSuite() {
+    delete stack_;
+    stack_ = nullptr;
+  }
+
+  static inline Stack* stack_ = nullptr;
 };
 
 }  // namespace strata::e2e
