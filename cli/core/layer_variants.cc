@@ -1,0 +1,153 @@
+#include "cli/core/layer_variants.h"
+
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "cli/core/registry_access.h"
+#include "lib/base/errors.h"
+#include "lib/base/random.h"
+#include "lib/layer/layer_reader.h"
+#include "lib/reference/reference.h"
+
+namespace strata::gateway::internal {
+namespace {
+
+// Recompresses a layerstore blob into a new layerstore blob in one streaming pass, checking
+// that the content is the layer's diff id.
+absl::StatusOr<types::v1::LayerDescriptor> Convert(layerstore::LayerstoreClient& layerstore,
+                                                   const types::v1::LayerDescriptor& layer,
+                                                   layer::Compression to) {
+  ASSIGN_OR_RETURN(Digest digest, Digest::Parse(layer.digest()));
+  ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobReader> reader, layerstore.OpenReader(digest));
+  BlobSource source(std::move(reader));
+  ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobWriter> writer,
+                   layerstore.OpenWriter(absl::StrCat("convert-", RandomHex(16))));
+  BlobSink store(writer.get());
+  layer::HashingSink hashed(&store);
+  absl::StatusOr<std::unique_ptr<layer::ByteSink>> compressor = layer::NewCompressingSink(
+      to, &hashed, -1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  if (!compressor.ok()) {
+    writer->Abort();
+    return compressor.status();
+  }
+  layer::LayerReader tar(&source, compressor->get());
+  absl::Status status;
+  for (;;) {
+    absl::StatusOr<archive_entry*> entry = tar.NextEntry();
+    if (!entry.ok()) {
+      status = entry.status();
+      break;
+    }
+    if (*entry == nullptr) {
+      status = tar.Finish();
+      break;
+    }
+  }
+  if (status.ok()) status = (*compressor)->Close();
+  if (status.ok() && tar.diff_id().str() != layer.diff_id()) {
+    status = absl::DataLossError(absl::StrCat("layer ", layer.digest(), " has diff id ",
+                                              tar.diff_id().str(), ", not ", layer.diff_id()));
+  }
+  if (!status.ok()) {
+    writer->Abort();
+    return status;
+  }
+  const int64_t size = static_cast<int64_t>(hashed.size());
+  const Digest converted = hashed.Finish();
+  ASSIGN_OR_RETURN(layerstore::CommitResult stored, writer->Commit());
+  if (stored.digest != converted) {
+    return absl::DataLossError(
+        absl::StrCat("layerstore stored ", stored.digest.str(), ", expected ", converted.str()));
+  }
+  types::v1::LayerDescriptor out = layer;
+  out.set_digest(converted.str());
+  out.set_size(size);
+  ASSIGN_OR_RETURN(std::string media_type, layer::LayerMediaType(to));
+  out.set_media_type(media_type);
+  return out;
+}
+
+absl::Status PutVariant(Services& services, const types::v1::LayerDescriptor& blob,
+                        const std::string& repository) {
+  ASSIGN_OR_RETURN(ig::ImageGraph::Stub * images, services.imagegraph());
+  ig::PutBlobVariantRequest request;
+  ig::BlobVariant* variant = request.mutable_variant();
+  variant->set_diff_id(blob.diff_id());
+  variant->set_digest(blob.digest());
+  variant->set_media_type(blob.media_type());
+  variant->set_size(blob.size());
+  variant->set_repository(repository);
+  ig::PutBlobVariantResponse response;
+  grpc::Status status = images->PutBlobVariant(Services::Unary().get(), request, &response);
+  if (!status.ok()) return services.ImagegraphError(status);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<ig::BlobVariant>> Variants(Services& services,
+                                                      const std::string& diff_id,
+                                                      const std::string& digest) {
+  ASSIGN_OR_RETURN(ig::ImageGraph::Stub * images, services.imagegraph());
+  ig::ListBlobVariantsRequest request;
+  request.set_diff_id(diff_id);
+  request.set_digest(digest);
+  ig::ListBlobVariantsResponse response;
+  grpc::Status status = images->ListBlobVariants(Services::Unary().get(), request, &response);
+  if (!status.ok()) return services.ImagegraphError(status);
+  return std::vector<ig::BlobVariant>(response.variants().begin(), response.variants().end());
+}
+
+}  // namespace
+
+absl::StatusOr<LayerInCompressionResult> LayerInCompression(Services& services,
+                                                            const types::v1::LayerDescriptor& layer,
+                                                            layer::Compression to) {
+  ASSIGN_OR_RETURN(layer::Compression stored, layer::CompressionOfMediaType(layer.media_type()));
+  LayerInCompressionResult result;
+  if (stored == to) {
+    result.blob = layer;
+    return result;
+  }
+  ASSIGN_OR_RETURN(layerstore::LayerstoreClient * layerstore, services.layerstore());
+  ASSIGN_OR_RETURN(std::vector<ig::BlobVariant> variants,
+                   Variants(services, layer.diff_id(), ""));
+  for (const ig::BlobVariant& variant : variants) {
+    if (!variant.repository().empty()) continue;
+    absl::StatusOr<layer::Compression> compression =
+        layer::CompressionOfMediaType(variant.media_type());
+    if (!compression.ok() || *compression != to) continue;
+    absl::StatusOr<Digest> digest = Digest::Parse(variant.digest());
+    if (!digest.ok() || !layerstore->Stat(*digest).ok()) continue;  // Collected since.
+    result.blob = layer;
+    result.blob.set_digest(variant.digest());
+    result.blob.set_media_type(variant.media_type());
+    result.blob.set_size(variant.size());
+    return result;
+  }
+  ASSIGN_OR_RETURN(result.blob, Convert(*layerstore, layer, to));
+  result.converted = true;
+  RETURN_IF_ERROR(PutVariant(services, result.blob, ""));
+  return result;
+}
+
+absl::Status RecordRegistryBlob(Services& services, const types::v1::LayerDescriptor& blob,
+                                const std::string& full_repository) {
+  return PutVariant(services, blob, full_repository);
+}
+
+absl::StatusOr<std::vector<std::string>> RepositoriesWithBlob(Services& services,
+                                                              const Digest& digest,
+                                                              const std::string& domain,
+                                                              const std::string& except) {
+  ASSIGN_OR_RETURN(std::vector<ig::BlobVariant> variants, Variants(services, "", digest.str()));
+  std::vector<std::string> paths;
+  for (const ig::BlobVariant& variant : variants) {
+    if (variant.repository().empty()) continue;
+    absl::StatusOr<Reference> reference = ParseReference(variant.repository());
+    if (!reference.ok() || reference->domain != domain || reference->path == except) continue;
+    paths.push_back(reference->path);
+  }
+  return paths;
+}
+
+}  // namespace strata::gateway::internal
