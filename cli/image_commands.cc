@@ -12,21 +12,19 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "cli/commands.h"
-#include "cli/format.h"
 #include "cli/core/gateway.h"
+#include "cli/format.h"
 #include "cli/util.h"
 #include "lib/base/errors.h"
-#include "lib/rpc/time.h"
 #include "lib/reference/reference.h"
+#include "lib/rpc/time.h"
 
 namespace strata::cli {
 namespace {
 
 namespace ig = ::strata::imagegraph::v1;
 
-std::string DisplayId(const std::string& id, bool no_trunc) {
-  return no_trunc ? id : ShortId(id);
-}
+std::string DisplayId(const std::string& id, bool no_trunc) { return no_trunc ? id : ShortId(id); }
 
 // The rows of one image as docker's `images` makes them (cli/command/formatter/image.go): a
 // row per tag of each repository (per tag and digest with --digests, "<none>" where the

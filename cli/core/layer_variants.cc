@@ -109,8 +109,7 @@ absl::StatusOr<LayerInCompressionResult> LayerInCompression(Services& services,
     return result;
   }
   ASSIGN_OR_RETURN(layerstore::LayerstoreClient * layerstore, services.layerstore());
-  ASSIGN_OR_RETURN(std::vector<ig::BlobVariant> variants,
-                   Variants(services, layer.diff_id(), ""));
+  ASSIGN_OR_RETURN(std::vector<ig::BlobVariant> variants, Variants(services, layer.diff_id(), ""));
   for (const ig::BlobVariant& variant : variants) {
     if (!variant.repository().empty()) continue;
     absl::StatusOr<layer::Compression> compression =

@@ -127,8 +127,8 @@ absl::Status ResumeLayer(layerstore::LayerstoreClient& layerstore,
   progress.Report("Resuming", id, offset, job.blob.size);
   internal::BlobSink store(writer.get());
   TeeSink tee(&store, nullptr, &progress, id, job.blob.size, offset);
-  absl::Status fetched = registry.FetchBlob(repository, job.blob.digest, job.blob.size, &tee,
-                                            offset);
+  absl::Status fetched =
+      registry.FetchBlob(repository, job.blob.digest, job.blob.size, &tee, offset);
   if (!fetched.ok()) {
     if (absl::IsUnavailable(fetched)) {
       (void)writer->Suspend();
@@ -161,8 +161,8 @@ absl::Status ResumeLayer(layerstore::LayerstoreClient& layerstore,
     }
   }
   if (!read.ok()) {
-    return absl::DataLossError(absl::StrCat("layer ", job.blob.digest.str(),
-                                            " is not a readable tar: ", read.message()));
+    return absl::DataLossError(
+        absl::StrCat("layer ", job.blob.digest.str(), " is not a readable tar: ", read.message()));
   }
   if (tar.diff_id() != job.diff_id) {
     return absl::DataLossError(absl::StrCat("layer ", job.blob.digest.str(), " has diff id ",

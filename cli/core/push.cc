@@ -1,7 +1,8 @@
 // Gateway: push, as `docker push` — each layer in the compression asked for (a conversion is
 // streamed once and kept, see layer_variants.h), skipped when the registry has it, mounted
 // from another repository of the registry known to hold it, else uploaded from layerstore;
-// then the config and the manifest, whose digest is recorded as a repository digest. The config's bytes go as stored, so the image id survives a round trip.
+// then the config and the manifest, whose digest is recorded as a repository digest. The config's
+// bytes go as stored, so the image id survives a round trip.
 
 #include <atomic>
 #include <thread>
@@ -96,9 +97,9 @@ absl::StatusOr<gw::PushResult> Gateway::Push(const gw::PushRequest& request,
     }
     // Another repository of this registry that holds it (pulled from or pushed to): mount it
     // from there instead of sending the bytes (docker's "Mounted from ...").
-    ASSIGN_OR_RETURN(std::vector<std::string> sources,
-                     internal::RepositoriesWithBlob(services_, digest, reference.domain,
-                                                    repository));
+    ASSIGN_OR_RETURN(
+        std::vector<std::string> sources,
+        internal::RepositoriesWithBlob(services_, digest, reference.domain, repository));
     for (size_t s = 0; s < sources.size() && s < 3; ++s) {
       absl::StatusOr<bool> mounted = registry->MountBlob(repository, digest, sources[s]);
       if (mounted.ok() && *mounted) {

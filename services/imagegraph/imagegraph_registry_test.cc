@@ -26,10 +26,10 @@ namespace pb = ::strata::imagegraph::v1;
 using testing::BaseImage;
 using testing::Commit;
 using testing::CreateRequest;
-using testing::TestImage;
-using testing::TestTime;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using testing::TestImage;
+using testing::TestTime;
 using ::testing::UnorderedElementsAre;
 
 const std::string kManifest = Digest::Of("manifest").str();
@@ -182,8 +182,8 @@ TEST_F(RegistryRecordsTest, RmiOfTheLastTagOfARepositoryRemovesItsDigests) {
   ASSERT_TRUE(Delete("localhost:5000/app:1", &deleted).ok());
   EXPECT_THAT(deleted.untagged(), ElementsAre("localhost:5000/app:1"));
   ASSERT_TRUE(Delete("localhost:5000/app:2", &deleted).ok());
-  EXPECT_THAT(deleted.untagged(), ElementsAre("localhost:5000/app:2",
-                                              absl::StrCat("localhost:5000/app@", kManifest)));
+  EXPECT_THAT(deleted.untagged(),
+              ElementsAre("localhost:5000/app:2", absl::StrCat("localhost:5000/app@", kManifest)));
   EXPECT_THAT(deleted.deleted(), IsEmpty());
   pb::Image got;
   ASSERT_TRUE(Get("app:1", &got).ok());

@@ -208,9 +208,9 @@ grpc::Status ImageGraphService::ListChildren(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status ImageGraphService::ListReferencedBlobs(
-    grpc::ServerContext*, const pb::ListReferencedBlobsRequest* request,
-    pb::ListReferencedBlobsResponse* response) {
+grpc::Status ImageGraphService::ListReferencedBlobs(grpc::ServerContext*,
+                                                    const pb::ListReferencedBlobsRequest* request,
+                                                    pb::ListReferencedBlobsResponse* response) {
   absl::StatusOr<BlobPage> page =
       store_->ListReferencedBlobs(request->page_size(), request->page_token());
   if (!page.ok()) return rpc::ToGrpc(page.status());
@@ -219,11 +219,10 @@ grpc::Status ImageGraphService::ListReferencedBlobs(
   return grpc::Status::OK;
 }
 
-grpc::Status ImageGraphService::HoldImage(grpc::ServerContext*,
-                                          const pb::HoldImageRequest* request,
+grpc::Status ImageGraphService::HoldImage(grpc::ServerContext*, const pb::HoldImageRequest* request,
                                           pb::HoldImageResponse* response) {
-  absl::StatusOr<Hold> hold = store_->HoldImage(request->image(), request->holder(),
-                                                request->node());
+  absl::StatusOr<Hold> hold =
+      store_->HoldImage(request->image(), request->holder(), request->node());
   if (!hold.ok()) return rpc::ToGrpc(hold.status());
   ToProto(*hold, response->mutable_hold());
   return grpc::Status::OK;
@@ -238,8 +237,7 @@ grpc::Status ImageGraphService::ReleaseImage(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status ImageGraphService::ListHolds(grpc::ServerContext*,
-                                          const pb::ListHoldsRequest* request,
+grpc::Status ImageGraphService::ListHolds(grpc::ServerContext*, const pb::ListHoldsRequest* request,
                                           pb::ListHoldsResponse* response) {
   absl::StatusOr<std::vector<Hold>> holds = store_->ListHolds(request->image());
   if (!holds.ok()) return rpc::ToGrpc(holds.status());

@@ -20,10 +20,10 @@
 #include "lib/base/fs.h"
 #include "lib/base/subprocess.h"
 #include "lib/distribution/testing/test_registry.h"
-#include "lib/testing/subprocess.h"
-#include "pqxx/pqxx"
 #include "lib/testing/service_process.h"
+#include "lib/testing/subprocess.h"
 #include "nlohmann/json.hpp"
+#include "pqxx/pqxx"
 #include "tests/e2e/stack.h"
 
 namespace strata::e2e {
@@ -88,8 +88,7 @@ TEST_F(RegistryRecordsTest, PushAndPullRecordRepoDigestsAsDocker) {
   // DIGEST between TAG and IMAGE ID; "<none>" for a repository without one.
   const std::string listed = Ok(*stack_, {"images", "--digests"});
   EXPECT_TRUE(absl::StartsWith(listed, "REPOSITORY")) << listed;
-  EXPECT_TRUE(absl::StrContains(listed.substr(0, listed.find('\n')), "TAG       DIGEST"))
-      << listed;
+  EXPECT_TRUE(absl::StrContains(listed.substr(0, listed.find('\n')), "TAG       DIGEST")) << listed;
   bool remote_row = false;
   bool base_row = false;
   for (absl::string_view line : absl::StrSplit(listed, '\n')) {
@@ -135,7 +134,8 @@ TEST_F(RegistryRecordsTest, PushMountsFromAnotherRepositoryAndReusesTheGzipConve
   EXPECT_EQ(registry_->CountRequests("POST", "/v2/mount/target/blobs/uploads/?mount="), 1)
       << registry_->Log();
   EXPECT_EQ(registry_->CountRequests("PATCH", "/v2/mount/target/blobs/uploads/"), 1)
-      << "only the config\n" << registry_->Log();
+      << "only the config\n"
+      << registry_->Log();
   EXPECT_EQ(Sql(*stack_, "SELECT updated::text FROM blob_variants WHERE repository = ''"),
             converted_at);
 
@@ -157,8 +157,7 @@ TEST_F(RegistryRecordsTest, PushMountsFromAnotherRepositoryAndReusesTheGzipConve
 TEST_F(RegistryRecordsTest, AKilledPullIsResumedWithRange) {
   // A layer of random bytes (it does not compress), pushed, then pulled through a proxy that
   // sends 6 MB/s; the first pull is killed after 3 s.
-  Ok(*stack_, {"run", "--name", "big", "base", "sh", "-c",
-               "head -c 40000000 /dev/urandom > /big"});
+  Ok(*stack_, {"run", "--name", "big", "base", "sh", "-c", "head -c 40000000 /dev/urandom > /big"});
   Ok(*stack_, {"commit", "big", "big:1"});
   Ok(*stack_, {"rm", "big"});
   const std::string direct = absl::StrCat(registry_->domain(), "/team/big:1");
@@ -193,8 +192,8 @@ TEST_F(RegistryRecordsTest, AKilledPullIsResumedWithRange) {
       continue;
     }
     if (absl::StartsWith(fields[2], "bytes=")) {
-      ASSERT_TRUE(absl::SimpleAtoi(
-          absl::StripSuffix(absl::StripPrefix(fields[2], "bytes="), "-"), &offset));
+      ASSERT_TRUE(absl::SimpleAtoi(absl::StripSuffix(absl::StripPrefix(fields[2], "bytes="), "-"),
+                                   &offset));
     }
     ++gets;
   }
@@ -235,6 +234,74 @@ TEST_F(RegistryRecordsTest, CredentialsComeFromADockerCredentialHelper) {
   EXPECT_EQ(*ReadFile(dir + "/calls"), absl::StrCat("get ", (*secured)->domain(), "\n"));
   EXPECT_TRUE(absl::StrContains((*secured)->TokenLog(), "private/helper:pull,push user=strata"));
   Ok(*stack_, {"rmi", remote});
+}
+
+// What strata pushes, the tools people use read: skopeo inspects and copies it to an OCI
+// layout, umoci unpacks the committed file from it; zstd layers go through the registry and
+// back; an index of two platforms gives each its own image with --platform.
+TEST_F(RegistryRecordsTest, SkopeoUmociZstdAndTwoPlatforms) {
+  Ok(*stack_, {"run", "--name", "interop", "base", "sh", "-c", "echo made-by-strata > /made"});
+  Ok(*stack_, {"commit", "interop", "interop:1"});
+  Ok(*stack_, {"rm", "interop"});
+  const std::string id = Inspect(*stack_, "interop:1").value("Id", "");
+  const std::string remote = absl::StrCat(registry_->domain(), "/tools/interop:1");
+  Ok(*stack_, {"tag", "interop:1", remote});
+  const std::string digest = PushedDigest(Ok(*stack_, {"push", remote}));
+
+  auto inspected = RunCommand({"skopeo", "inspect", "--tls-verify=false", "docker://" + remote},
+                              {.separate_stderr = true});
+  ASSERT_TRUE(inspected.ok());
+  ASSERT_EQ(inspected->exit_code, 0) << inspected->error_output;
+  nlohmann::json info = nlohmann::json::parse(inspected->output, nullptr, false);
+  EXPECT_EQ(info.value("Digest", ""), digest) << inspected->output;
+  EXPECT_EQ(info["Layers"].size(), 2u) << inspected->output;
+  const std::string layout = absl::StrCat(stack_->dir(), "/oci");
+  auto copied = RunCommand({"skopeo", "copy", "--src-tls-verify=false", "docker://" + remote,
+                            absl::StrCat("oci:", layout, ":x")},
+                           {.separate_stderr = true});
+  ASSERT_TRUE(copied.ok());
+  ASSERT_EQ(copied->exit_code, 0) << copied->error_output;
+  const std::string bundle = absl::StrCat(stack_->dir(), "/bundle");
+  auto unpacked =
+      RunCommand({"umoci", "unpack", "--image", layout + ":x", bundle}, {.separate_stderr = true});
+  ASSERT_TRUE(unpacked.ok());
+  ASSERT_EQ(unpacked->exit_code, 0) << unpacked->error_output;
+  EXPECT_EQ(*ReadFile(bundle + "/rootfs/made"), "made-by-strata\n");
+
+  // zstd layers through the registry: the manifest says zstd, the pull gives the same image.
+  const std::string zstd = absl::StrCat(registry_->domain(), "/tools/zstd:1");
+  Ok(*stack_, {"tag", "interop:1", zstd});
+  Ok(*stack_, {"push", "--compression-format", "zstd", zstd});
+  auto raw = RunCommand({"skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + zstd});
+  ASSERT_TRUE(raw.ok() && raw->exit_code == 0);
+  EXPECT_TRUE(absl::StrContains(raw->output, "tar+zstd")) << raw->output;
+  Ok(*stack_, {"rmi", zstd, remote, "interop:1"});
+  Ok(*stack_, {"pull", zstd});
+  EXPECT_EQ(Inspect(*stack_, zstd).value("Id", ""), id);
+  EXPECT_EQ(Ok(*stack_, {"run", "--rm", zstd, "cat", "/made"}), "made-by-strata\n");
+
+  // Two platforms: the host's by default, the other with --platform, none for a third.
+  auto made = RunCommand(
+      {"/usr/bin/python3", strata::testing::RunfilePath("tests/e2e/testdata/make_index.py"),
+       registry_->domain(), "tools/zstd", "1"},
+      {.separate_stderr = true});
+  ASSERT_TRUE(made.ok());
+  ASSERT_EQ(made->exit_code, 0) << made->error_output;
+  std::vector<std::string> lines = absl::StrSplit(made->output, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u);
+  const std::string multi = absl::StrCat(registry_->domain(), "/tools/zstd:multi");
+  const std::string host = Ok(*stack_, {"pull", multi});
+  EXPECT_TRUE(absl::StrContains(host, "Digest: " + lines[1])) << host;
+  EXPECT_EQ(Inspect(*stack_, multi).value("Id", ""), id);
+  Ok(*stack_, {"pull", "--platform", "linux/arm64", multi});
+  nlohmann::json arm = Inspect(*stack_, multi);
+  EXPECT_EQ(arm.value("Id", ""), lines[0]);
+  EXPECT_EQ(arm.value("Architecture", ""), "arm64");
+  CommandResult none = stack_->Strata({"pull", "--platform", "linux/s390x", multi});
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(none.error_output, "linux/arm64")) << none.error_output;
+  Ok(*stack_, {"rmi", multi, zstd});
+  (void)stack_->Strata({"rmi", lines[0]});
 }
 
 }  // namespace

@@ -125,8 +125,8 @@ absl::StatusOr<Reference> ParseTagTarget(absl::string_view text) {
 absl::StatusOr<Reference> ParseRepoDigest(absl::string_view text) {
   ASSIGN_OR_RETURN(Reference reference, ParseReference(text));
   if (reference.digest.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("repository digest ", Quote(text),
-                                                   ": no digest (\"repo@sha256:<64 hex>\")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("repository digest ", Quote(text), ": no digest (\"repo@sha256:<64 hex>\")"));
   }
   return reference;
 }

@@ -218,8 +218,7 @@ class GraphStore {
   // Points target ("repo[:tag]") at the image named by image_ref, moving it atomically.
   // Errors: INVALID_ARGUMENT (target breaks the reference grammar: the rule it broke), and
   // those of GetImage for image_ref.
-  virtual absl::StatusOr<TagResult> Tag(absl::string_view image_ref,
-                                        absl::string_view target) = 0;
+  virtual absl::StatusOr<TagResult> Tag(absl::string_view image_ref, absl::string_view target) = 0;
 
   // Removes one tag. Errors: INVALID_ARGUMENT (malformed reference), NOT_FOUND (no such tag).
   virtual absl::StatusOr<UntagResult> Untag(absl::string_view reference) = 0;

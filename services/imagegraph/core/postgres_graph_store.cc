@@ -452,8 +452,8 @@ absl::StatusOr<DeleteImageResult> PostgresGraphStore::DeleteImage(
           return absl::AbortedError(absl::StrCat("tag ", reference, " moved meanwhile"));
         }
         result.untagged.push_back(reference);
-        for (const pqxx::row& row : tx.exec_prepared("repo_digests_delete_untagged_repository",
-                                                     id, resolved.tag->name)) {
+        for (const pqxx::row& row :
+             tx.exec_prepared("repo_digests_delete_untagged_repository", id, resolved.tag->name)) {
           result.untagged.push_back(Str(row[0]));
         }
       } else {

@@ -46,7 +46,6 @@ pqxx::result ExecResolve(pqxx::transaction_base& tx, const char* statement, cons
 // Errors: FAILED_PRECONDITION (ambiguous prefix), NOT_FOUND.
 absl::StatusOr<size_t> PickResolved(const ImageRef& ref, const pqxx::result& rows);
 
-
 // What a reference resolved to.
 struct Resolved {
   std::string id;
