@@ -22,7 +22,7 @@ using ::testing::Not;
 
 // get/erase read the server URL on stdin, store a {ServerURL, Username, Secret} JSON; each call
 // logs its arguments (which must never hold a secret).
-constexpr char kHelper[] = R"(#!/bin/sh
+constexpr char kHelper[] = R"sh(#!/bin/sh
 dir=$(dirname "$0")/store
 mkdir -p "$dir"
 echo "$@" >> "$dir/../calls.log"
@@ -30,29 +30,19 @@ key() { printf '%s' "$1" | tr '/:' '__'; }
 case "$1" in
   get)
     url=$(cat)
-    if [ -f "$dir/$(key "$url")" ];
-then cat "$dir/$(key " $url ")";
-exit 0;
-fi echo "credentials not found in native keychain";
-exit 1;
-;
+    if [ -f "$dir/$(key "$url")" ]; then cat "$dir/$(key "$url")"; exit 0; fi
+    echo "credentials not found in native keychain"; exit 1 ;;
   store)
     input=$(cat)
     url=$(printf '%s' "$input" | python3 -c 'import json,sys; print(json.load(sys.stdin)["ServerURL"])')
-    printf '%s' "$input" > "$dir/$(key "$url")" ;
-  ;
+    printf '%s' "$input" > "$dir/$(key "$url")" ;;
   erase)
     url=$(cat)
-    [ -f "$dir/$(key "$url")" ] || {
-    echo "credentials not found in native keychain";
-    exit 1;
-  }
-  rm "$dir/$(key " $url ")";
-  ;
-  *) exit 2 ;
-  ;
+    [ -f "$dir/$(key "$url")" ] || { echo "credentials not found in native keychain"; exit 1; }
+    rm "$dir/$(key "$url")" ;;
+  *) exit 2 ;;
 esac
-)";
+)sh";
 
 class CredentialHelperTest : public ::testing::Test {
  protected:

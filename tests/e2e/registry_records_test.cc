@@ -149,7 +149,7 @@ TEST_F(RegistryRecordsTest, PushMountsFromAnotherRepositoryAndReusesTheGzipConve
             converted_at);
   EXPECT_EQ(Sql(*stack_, "SELECT count(*) FROM blob_variants WHERE repository = ''"), "1");
   const std::string gzip = Sql(*stack_, "SELECT digest FROM blob_variants WHERE repository = ''");
-  EXPECT_EQ((*other)->CountRequests("PUT", absl::StrCat("digest=", gzip).substr(0, 20)), 1)
+  EXPECT_EQ((*other)->CountRequests("PUT", gzip.substr(7, 20)), 1)
       << (*other)->Log();
   for (const std::string& ref : {first, second, elsewhere}) Ok(*stack_, {"rmi", ref});
 }
@@ -185,7 +185,6 @@ TEST_F(RegistryRecordsTest, AKilledPullIsResumedWithRange) {
   const std::string resumed = Ok(*stack_, {"pull", throttled});
   // The layer's GETs: the first from 0, the second from where the killed pull got.
   int64_t offset = 0;
-  int gets = 0;
   for (absl::string_view line : absl::StrSplit(*ReadFile(log), '\n')) {
     std::vector<std::string> fields = absl::StrSplit(line, ' ');
     if (fields.size() != 3 || fields[0] != "GET" || !absl::StrContains(fields[1], "/blobs/")) {
@@ -195,7 +194,6 @@ TEST_F(RegistryRecordsTest, AKilledPullIsResumedWithRange) {
       ASSERT_TRUE(absl::SimpleAtoi(absl::StripSuffix(absl::StripPrefix(fields[2], "bytes="), "-"),
                                    &offset));
     }
-    ++gets;
   }
   EXPECT_GT(offset, 1000000) << *ReadFile(log);
   EXPECT_LT(offset, 40000000);

@@ -33,7 +33,7 @@ absl::StatusOr<std::string> PostgresGraphStore::AddRepoDigest(absl::string_view 
 absl::Status PostgresGraphStore::PutBlobVariant(const BlobVariant& input) {
   BlobVariant variant = input;
   RETURN_IF_ERROR(NormalizeBlobVariant(variant));
-  return Run(Access::kSingleStatement, [&](pqxx::transaction_base& tx) -> absl::Status {
+  return Run(Access::kReadWrite, [&](pqxx::transaction_base& tx) -> absl::Status {
     tx.exec_prepared("blob_variant_upsert", variant.digest, variant.repository, variant.diff_id,
                      variant.media_type, variant.size);
     return absl::OkStatus();
