@@ -136,11 +136,11 @@ void RegisterArchiveCommands(CLI::App& app, Globals& globals, int* exit_code) {
     auto compression = std::make_shared<std::string>();
     auto images = std::make_shared<std::vector<std::string>>();
     command->add_option("-o,--output", *output, "Write to a file (a directory for oci-dir)");
-    command->add_option("--format", *format,
-                        "docker-archive (default), oci-archive or oci-dir")
+    command->add_option("--format", *format, "docker-archive (default), oci-archive or oci-dir")
         ->check(CLI::IsMember({"docker-archive", "oci-archive", "oci-dir"}));
-    command->add_option("--compression-format", *compression,
-                        "Layers of oci-archive and oci-dir: gzip (default) or zstd")
+    command
+        ->add_option("--compression-format", *compression,
+                     "Layers of oci-archive and oci-dir: gzip (default) or zstd")
         ->check(CLI::IsMember({"gzip", "zstd"}));
     command->add_option("images", *images, "IMAGE...")->required();
     command->callback([=, &globals] {
@@ -153,8 +153,9 @@ void RegisterArchiveCommands(CLI::App& app, Globals& globals, int* exit_code) {
     });
   }
   CLI::App* command = app.add_subcommand(
-      "load", "Load images from a tar archive or STDIN (docker-archive, oci-archive, OCI layout "
-              "directory; any compression)");
+      "load",
+      "Load images from a tar archive or STDIN (docker-archive, oci-archive, OCI layout "
+      "directory; any compression)");
   auto input = std::make_shared<std::string>();
   auto quiet = std::make_shared<bool>(false);
   command->add_option("-i,--input", *input, "Read from tar archive file, instead of STDIN");

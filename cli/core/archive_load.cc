@@ -7,6 +7,7 @@
 // member a manifest names is there, every digest and every diff id matches) are the images
 // recorded; otherwise the blobs this load added are removed again.
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -47,8 +48,8 @@ constexpr int64_t kMaxHeldTotal = 256 << 20;
 struct Member {
   Digest raw_digest;
   int64_t size = 0;
-  std::optional<std::string> bytes;                    // held in memory
-  std::optional<types::v1::LayerDescriptor> stored;    // in layerstore
+  std::optional<std::string> bytes;                  // held in memory
+  std::optional<types::v1::LayerDescriptor> stored;  // in layerstore
 };
 
 // Passes what is read through to a sink as well.
@@ -137,8 +138,7 @@ void Loader::RemoveAdded() {
   for (const Digest& digest : added_) (void)(*layerstore)->Delete(digest);
 }
 
-absl::Status Loader::AddMember(const std::string& path, int64_t size,
-                               layer::ByteSource* contents) {
+absl::Status Loader::AddMember(const std::string& path, int64_t size, layer::ByteSource* contents) {
   if (members_.count(path) != 0) {
     return absl::InvalidArgumentError(absl::StrCat("archive member ", path, " appears twice"));
   }
@@ -146,9 +146,9 @@ absl::Status Loader::AddMember(const std::string& path, int64_t size,
   member.size = size;
   const bool json_name = IsRootJson(path);
   if (json_name && size > kMaxJsonMember) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "archive member ", path, " is ", size,
-        " bytes, more than the 4 MiB a manifest or config may have (refused)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("archive member ", path, " is ", size,
+                     " bytes, more than the 4 MiB a manifest or config may have (refused)"));
   }
   if (json_name || (size <= kMaxHeldMember && held_ + size <= kMaxHeldTotal)) {
     std::string bytes;
@@ -184,11 +184,10 @@ absl::StatusOr<types::v1::LayerDescriptor> Loader::StoreLayer(const std::string&
     head.append(chunk.data(), chunk.size());
   }
   const layer::Compression compression = layer::DetectCompression(head);
-  const bool keep = compression == layer::Compression::kGzip ||
-                    compression == layer::Compression::kZstd;
+  const bool keep =
+      compression == layer::Compression::kGzip || compression == layer::Compression::kZstd;
   archive::PrefixedSource raw(std::move(head), contents);
   layer::HashingSource raw_hash(&raw);
-  const std::string id = internal::ShortDigest(path);
   Report("Loading layer", path);
 
   // A blob named by its digest that layerstore already has is only read (for its diff id).
@@ -282,16 +281,16 @@ absl::StatusOr<const Member*> Loader::Find(const std::string& raw_path,
     if (link == links_.end()) break;
     path = link->second;
   }
-  return absl::InvalidArgumentError(absl::StrCat(named_by, " names ", raw_path,
-                                                 ", which the archive does not hold"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(named_by, " names ", raw_path, ", which the archive does not hold"));
 }
 
 absl::StatusOr<std::string> Loader::Held(const std::string& path, const std::string& named_by) {
   ASSIGN_OR_RETURN(const Member* member, Find(path, named_by));
   if (!member->bytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(named_by, " names ", path, " as a manifest or config, but it is ",
-                     member->size, " bytes: too large for one"));
+    return absl::InvalidArgumentError(absl::StrCat(named_by, " names ", path,
+                                                   " as a manifest or config, but it is ",
+                                                   member->size, " bytes: too large for one"));
   }
   return *member->bytes;
 }
@@ -331,8 +330,7 @@ absl::StatusOr<std::vector<PendingImage>> Loader::ReadDockerManifest() {
 
 absl::StatusOr<std::vector<PendingImage>> Loader::ReadOciIndex() {
   if (members_.count("oci-layout") == 0) {
-    return absl::InvalidArgumentError(
-        "index.json without oci-layout: not an OCI image layout");
+    return absl::InvalidArgumentError("index.json without oci-layout: not an OCI image layout");
   }
   json layout = json::parse(*members_["oci-layout"].bytes, nullptr, false);
   if (!layout.is_object() || !layout.contains("imageLayoutVersion")) {
@@ -377,8 +375,7 @@ absl::StatusOr<std::vector<PendingImage>> Loader::ReadOciIndex() {
       return absl::DataLossError(absl::StrCat(where, ": manifest ", entry.digest.str(), " is ",
                                               manifest_bytes.size(), " bytes, not ", entry.size));
     }
-    ASSIGN_OR_RETURN(oci::Manifest manifest,
-                     oci::ParseManifest(manifest_bytes, entry.media_type));
+    ASSIGN_OR_RETURN(oci::Manifest manifest, oci::ParseManifest(manifest_bytes, entry.media_type));
     const std::string manifest_where = absl::StrCat("manifest ", entry.digest.str());
     PendingImage image;
     ASSIGN_OR_RETURN(image.config, Held(BlobPath(manifest.config.digest), manifest_where));
@@ -387,8 +384,7 @@ absl::StatusOr<std::vector<PendingImage>> Loader::ReadOciIndex() {
       ASSIGN_OR_RETURN(const Member* member, Find(BlobPath(layer.digest), manifest_where));
       if (member->size != layer.size) {
         return absl::DataLossError(absl::StrCat(manifest_where, ": layer ", layer.digest.str(),
-                                                " is ", member->size, " bytes, not ",
-                                                layer.size));
+                                                " is ", member->size, " bytes, not ", layer.size));
       }
       image.layer_paths.push_back(BlobPath(layer.digest));
     }
@@ -415,6 +411,7 @@ absl::StatusOr<gw::LoadResult> Loader::Finish() {
     const PendingImage* image;
     std::vector<types::v1::LayerDescriptor> layers;
     std::vector<std::string> tags;
+    std::vector<std::string> diff_ids;
   };
   std::map<std::string, size_t> by_id;
   std::vector<Checked> checked;
@@ -427,7 +424,8 @@ absl::StatusOr<gw::LoadResult> Loader::Finish() {
                                                      image.layer_paths.size(),
                                                      " layers, its config ", diff_ids.size()));
     }
-    Checked entry{&image, {}, {}};
+    Checked entry{&image, {}, {}, {}};
+    for (const Digest& diff_id : diff_ids) entry.diff_ids.push_back(diff_id.str());
     for (size_t i = 0; i < diff_ids.size(); ++i) {
       ASSIGN_OR_RETURN(const Member* found,
                        Find(image.layer_paths[i], absl::StrCat("the manifest of ", name)));
@@ -438,9 +436,9 @@ absl::StatusOr<gw::LoadResult> Loader::Finish() {
         ASSIGN_OR_RETURN(member->stored, StoreLayer(image.layer_paths[i], &bytes, &ignored));
       }
       if (member->stored->diff_id() != diff_ids[i].str()) {
-        return absl::DataLossError(absl::StrCat(
-            "image ", name, ": layer ", image.layer_paths[i], " has diff id ",
-            member->stored->diff_id(), ", but its config names ", diff_ids[i].str()));
+        return absl::DataLossError(absl::StrCat("image ", name, ": layer ", image.layer_paths[i],
+                                                " has diff id ", member->stored->diff_id(),
+                                                ", but its config names ", diff_ids[i].str()));
       }
       entry.layers.push_back(*member->stored);
     }
@@ -455,22 +453,46 @@ absl::StatusOr<gw::LoadResult> Loader::Finish() {
       for (std::string& tag : entry.tags) checked[it->second].tags.push_back(std::move(tag));
     }
   }
+  // An image whose layers start with all of another's (in the same archive) was committed
+  // from it, as far as history can tell: recorded after it, with it as parent, so that
+  // `strata history` names the same steps it named before the save.
+  std::vector<size_t> order(checked.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return checked[a].diff_ids.size() < checked[b].diff_ids.size();
+  });
+  auto parent_of = [&](const Checked& child) -> std::string {
+    const Checked* best = nullptr;
+    for (const Checked& other : checked) {
+      if (other.diff_ids.size() >= child.diff_ids.size() ||
+          (best != nullptr && best->diff_ids.size() >= other.diff_ids.size()) ||
+          !std::equal(other.diff_ids.begin(), other.diff_ids.end(), child.diff_ids.begin())) {
+        continue;
+      }
+      best = &other;
+    }
+    return best == nullptr ? "" : best->image->id.str();
+  };
   recorded_ = true;
   gw::LoadResult result;
+  std::vector<gw::LoadedImage> in_archive_order(checked.size());
   ASSIGN_OR_RETURN(ig::ImageGraph::Stub * graph, services_.imagegraph());
-  for (const Checked& entry : checked) {
+  for (size_t index : order) {
+    const Checked& entry = checked[index];
     Report("Writing image", entry.image->id.str());
     ig::CreateImageRequest request;
+    request.set_parent_id(parent_of(entry));
     request.set_config(entry.image->config);
     for (const auto& layer : entry.layers) *request.add_layers() = layer;
     for (const std::string& tag : entry.tags) request.add_tags(tag);
     ig::CreateImageResponse response;
     grpc::Status status = graph->CreateImage(Services::Unary().get(), request, &response);
     if (!status.ok()) return services_.ImagegraphError(status);
-    gw::LoadedImage* loaded = result.add_images();
-    loaded->set_id(response.image().id());
-    for (const std::string& tag : entry.tags) loaded->add_tags(tag);
+    gw::LoadedImage& loaded = in_archive_order[index];
+    loaded.set_id(response.image().id());
+    for (const std::string& tag : entry.tags) loaded.add_tags(tag);
   }
+  for (gw::LoadedImage& loaded : in_archive_order) *result.add_images() = std::move(loaded);
   return result;
 }
 
@@ -503,10 +525,9 @@ absl::StatusOr<gw::LoadResult> Gateway::Load(const gw::LoadOptions& options,
       continue;
     }
     // Links: docker's older archives link a layer shared by two images.
-    absl::StatusOr<std::string> target =
-        member.type == archive::TarMember::Type::kSymlink
-            ? archive::ResolveMemberLink(*path, member.link)
-            : archive::CleanMemberPath(member.link);
+    absl::StatusOr<std::string> target = member.type == archive::TarMember::Type::kSymlink
+                                             ? archive::ResolveMemberLink(*path, member.link)
+                                             : archive::CleanMemberPath(member.link);
     if (!target.ok()) return Annotate(target.status(), source);
     loader.AddLink(*path, *target);
   }

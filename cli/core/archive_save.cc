@@ -34,8 +34,7 @@ struct SavedImage {
 };
 
 // Resolves the arguments; an image named twice is saved once with every name.
-absl::StatusOr<std::vector<SavedImage>> Resolve(Gateway& gateway,
-                                                const gw::SaveRequest& request) {
+absl::StatusOr<std::vector<SavedImage>> Resolve(Gateway& gateway, const gw::SaveRequest& request) {
   if (request.images().empty()) {
     return absl::InvalidArgumentError("\"save\" requires at least 1 argument (IMAGE...)");
   }
@@ -134,8 +133,8 @@ absl::Status WriteBlob(Services& services, const types::v1::LayerDescriptor& lay
   CountingSource counted(&hashed, progress, internal::ShortDigest(layer.digest()), layer.size());
   RETURN_IF_ERROR(out.AddFile(path, layer.size(), &counted));
   if (hashed.Finish() != digest) {
-    return absl::DataLossError(absl::StrCat("blob ", layer.digest(),
-                                            " does not match its digest: run `strata system check`"));
+    return absl::DataLossError(absl::StrCat(
+        "blob ", layer.digest(), " does not match its digest: run `strata system check`"));
   }
   return absl::OkStatus();
 }
@@ -183,9 +182,7 @@ absl::Status SaveOciLayout(Services& services, const std::vector<SavedImage>& im
   oci::ImageIndex index;
   index.media_type = oci::kMediaTypeImageIndex;
   std::set<std::string> written;
-  auto blob_path = [](const Digest& digest) {
-    return absl::StrCat("blobs/sha256/", digest.hex());
-  };
+  auto blob_path = [](const Digest& digest) { return absl::StrCat("blobs/sha256/", digest.hex()); };
   for (const SavedImage& saved : images) {
     const ig::Image& image = saved.image;
     oci::Manifest manifest;
@@ -247,13 +244,13 @@ absl::StatusOr<layer::Compression> OciCompression(types::v1::Compression compres
   }
 }
 
-absl::Status SaveInto(Gateway& gateway, const gw::SaveRequest& request,
-                      archive::ArchiveWriter& out, bool directory, ProgressObserver* progress) {
+absl::Status SaveInto(Gateway& gateway, const gw::SaveRequest& request, archive::ArchiveWriter& out,
+                      bool directory, ProgressObserver* progress) {
   const std::string& format = request.format();
   const bool docker = format.empty() || format == "docker-archive";
   if (!docker && format != "oci-archive" && format != "oci-dir") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown archive format \"", format, "\": docker-archive, oci-archive or oci-dir"));
+    return absl::InvalidArgumentError(absl::StrCat("unknown archive format \"", format,
+                                                   "\": docker-archive, oci-archive or oci-dir"));
   }
   if ((format == "oci-dir") != directory) {
     return absl::InvalidArgumentError(
@@ -280,8 +277,8 @@ absl::Status Gateway::Save(const gw::SaveRequest& request, layer::ByteSink* sink
   return SaveInto(*this, request, out, false, progress);
 }
 
-absl::Status Gateway::SaveToDirectory(const gw::SaveRequest& request,
-                                      const std::string& directory, ProgressObserver* progress) {
+absl::Status Gateway::SaveToDirectory(const gw::SaveRequest& request, const std::string& directory,
+                                      ProgressObserver* progress) {
   if (request.format() != "oci-dir") {
     return absl::InvalidArgumentError("a directory takes --format oci-dir");
   }

@@ -36,8 +36,8 @@ absl::StatusOr<ig::Image> Gateway::ImportImageFromUrl(const gw::ImportOptions& o
     } else if (response->status == 404) {
       pipe.Fail(absl::NotFoundError(absl::StrCat("GET ", shown, ": 404 Not Found")));
     } else if (response->status >= 300) {
-      pipe.Fail(absl::UnavailableError(
-          absl::StrCat("GET ", shown, ": HTTP status ", response->status)));
+      pipe.Fail(
+          absl::UnavailableError(absl::StrCat("GET ", shown, ": HTTP status ", response->status)));
     } else {
       (void)pipe.Close();
     }

@@ -60,8 +60,8 @@ absl::StatusOr<types::v1::LayerDescriptor> LayerInCompression(
   const Digest converted = hashed.Finish();
   ASSIGN_OR_RETURN(layerstore::CommitResult committed, writer->Commit());
   if (committed.digest != converted) {
-    return absl::DataLossError(absl::StrCat("layerstore stored ", committed.digest.str(),
-                                            ", expected ", converted.str()));
+    return absl::DataLossError(
+        absl::StrCat("layerstore stored ", committed.digest.str(), ", expected ", converted.str()));
   }
   types::v1::LayerDescriptor out = layer;
   out.set_digest(converted.str());

@@ -53,8 +53,8 @@ absl::Status DirArchiveWriter::Open(const std::string& root) {
   }
   ::closedir(dir);
   if (!empty) {
-    return absl::AlreadyExistsError(
-        absl::StrCat(root, " is not empty: an OCI layout is written into a new or empty directory"));
+    return absl::AlreadyExistsError(absl::StrCat(
+        root, " is not empty: an OCI layout is written into a new or empty directory"));
   }
   return absl::OkStatus();
 }
@@ -92,9 +92,9 @@ absl::Status DirArchiveWriter::Finish() { return FsyncDir(root_); }
 
 namespace {
 
-absl::Status ReadOne(const std::string& root, const std::string& path,
-                     const std::function<absl::Status(const std::string&, int64_t,
-                                                      layer::ByteSource*)>& on_member) {
+absl::Status ReadOne(
+    const std::string& root, const std::string& path,
+    const std::function<absl::Status(const std::string&, int64_t, layer::ByteSource*)>& on_member) {
   const std::string full = absl::StrCat(root, "/", path);
   UniqueFd fd(::open(full.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd.valid()) return ErrnoStatus(errno, "open " + full);
@@ -125,8 +125,7 @@ absl::StatusOr<std::vector<std::string>> ListDir(const std::string& path) {
 
 absl::Status ReadLayoutDirectory(
     const std::string& root,
-    const std::function<absl::Status(const std::string&, int64_t, layer::ByteSource*)>&
-        on_member) {
+    const std::function<absl::Status(const std::string&, int64_t, layer::ByteSource*)>& on_member) {
   struct stat st;
   if (::stat(absl::StrCat(root, "/oci-layout").c_str(), &st) != 0) {
     return absl::InvalidArgumentError(

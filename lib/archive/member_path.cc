@@ -27,8 +27,8 @@ absl::StatusOr<std::string> CleanMemberPath(absl::string_view raw) {
         absl::StrCat("archive member \"", Shown(raw), "\": NUL in its name"));
   }
   if (!raw.empty() && raw[0] == '/') {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "archive member \"", Shown(raw), "\": absolute name (path traversal refused)"));
+    return absl::InvalidArgumentError(absl::StrCat("archive member \"", Shown(raw),
+                                                   "\": absolute name (path traversal refused)"));
   }
   std::vector<absl::string_view> parts;
   for (absl::string_view part : absl::StrSplit(raw, '/', absl::SkipEmpty())) {
@@ -55,8 +55,8 @@ absl::StatusOr<std::string> ResolveMemberLink(absl::string_view link_path,
   std::vector<std::string> parts;
   const size_t slash = link_path.rfind('/');
   if (slash != absl::string_view::npos) {
-    for (absl::string_view part : absl::StrSplit(link_path.substr(0, slash), '/',
-                                                 absl::SkipEmpty())) {
+    for (absl::string_view part :
+         absl::StrSplit(link_path.substr(0, slash), '/', absl::SkipEmpty())) {
       parts.emplace_back(part);
     }
   }
@@ -64,8 +64,8 @@ absl::StatusOr<std::string> ResolveMemberLink(absl::string_view link_path,
     if (part == ".") continue;
     if (part == "..") {
       if (parts.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "archive member \"", Shown(link_path), "\": link leaves the archive (refused)"));
+        return absl::InvalidArgumentError(absl::StrCat("archive member \"", Shown(link_path),
+                                                       "\": link leaves the archive (refused)"));
       }
       parts.pop_back();
       continue;

@@ -68,10 +68,9 @@ absl::Status ParsePax(absl::string_view data, PaxRecords* out) {
   while (!data.empty()) {
     const size_t space = data.find(' ');
     int64_t length = 0;
-    if (space == absl::string_view::npos ||
-        !absl::SimpleAtoi(data.substr(0, space), &length) || length <= 0 ||
-        static_cast<size_t>(length) > data.size() || static_cast<size_t>(length) <= space + 1 ||
-        data[length - 1] != '\n') {
+    if (space == absl::string_view::npos || !absl::SimpleAtoi(data.substr(0, space), &length) ||
+        length <= 0 || static_cast<size_t>(length) > data.size() ||
+        static_cast<size_t>(length) <= space + 1 || data[length - 1] != '\n') {
       return absl::InvalidArgumentError("tar: malformed pax extended header");
     }
     absl::string_view record = data.substr(space + 1, length - space - 2);
@@ -203,12 +202,12 @@ absl::StatusOr<std::optional<TarMember>> TarStreamReader::Next() {
       return std::nullopt;
     }
     const char* h = header.data();
-    ASSIGN_OR_RETURN(int64_t checksum, ParseNumber(h + 148, 8, "checksum"));
+    absl::StatusOr<int64_t> checksum = ParseNumber(h + 148, 8, "checksum");
     int64_t sum = 0;
     for (size_t i = 0; i < kBlock; ++i) {
       sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(h[i]);
     }
-    if (sum != checksum) {
+    if (!checksum.ok() || sum != *checksum) {
       return absl::InvalidArgumentError(
           "not a tar archive (a header checksum does not match): neither a docker-archive nor "
           "an OCI archive");

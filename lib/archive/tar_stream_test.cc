@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -14,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "lib/archive/archive_io.h"
 #include "lib/archive/member_path.h"
+#include "lib/base/errors.h"
 #include "lib/layer/compression.h"
 
 namespace strata::archive {
@@ -90,9 +92,8 @@ TEST(TarStream, WriterOutputReadsBackInOrderWithParents) {
 
 TEST(TarStream, GnuTarReadsWhatWeWriteAndWeReadGnuTarPaxAndLongNames) {
   const std::string dir = TempDir();
-  const std::string tar = Write([&](TarArchiveWriter& w) {
-    ASSERT_TRUE(w.AddFile("x/y.json", "{\"a\":1}").ok());
-  });
+  const std::string tar =
+      Write([&](TarArchiveWriter& w) { ASSERT_TRUE(w.AddFile("x/y.json", "{\"a\":1}").ok()); });
   std::ofstream(dir + "/ours.tar") << tar;
   ASSERT_EQ(std::system(("tar -C " + dir + " -xf " + dir + "/ours.tar").c_str()), 0);
   std::stringstream got;
@@ -114,9 +115,10 @@ TEST(TarStream, GnuTarReadsWhatWeWriteAndWeReadGnuTarPaxAndLongNames) {
   EXPECT_EQ((*read)[0].contents, "data\n");
   EXPECT_EQ((*read)[1].type, TarMember::Type::kSymlink);
   EXPECT_EQ((*read)[1].link, long_name);
-  ASSERT_EQ(std::system(("tar -C " + dir + "/in --format=gnu -cf " + dir + "/gnu.tar " +
-                         long_name).c_str()),
-            0);
+  ASSERT_EQ(
+      std::system(
+          ("tar -C " + dir + "/in --format=gnu -cf " + dir + "/gnu.tar " + long_name).c_str()),
+      0);
   std::stringstream gnu;
   gnu << std::ifstream(dir + "/gnu.tar").rdbuf();
   read = ReadAll(gnu.str());
@@ -157,9 +159,8 @@ TEST(TarStream, GarbageAndSparseAreRefused) {
 }
 
 TEST(TarStream, CompressedOuterStreams) {
-  const std::string tar = Write([&](TarArchiveWriter& w) {
-    ASSERT_TRUE(w.AddFile("manifest.json", "[]").ok());
-  });
+  const std::string tar =
+      Write([&](TarArchiveWriter& w) { ASSERT_TRUE(w.AddFile("manifest.json", "[]").ok()); });
   for (layer::Compression compression : {layer::Compression::kGzip, layer::Compression::kZstd}) {
     layer::StringSink compressed;
     auto sink = layer::NewCompressingSink(compression, &compressed);
@@ -177,8 +178,7 @@ TEST(TarStream, HugeSizesUseBase256) {
   TarStreamWriter writer(&sink);
   // The header only: a 10 GiB member (the contents are never written here).
   layer::StringSource empty("");
-  EXPECT_EQ(writer.AddFile("big", int64_t{10} << 30, &empty).code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(writer.AddFile("big", int64_t{10} << 30, &empty).code(), absl::StatusCode::kDataLoss);
   std::string header = sink.contents().substr(0, 512);
   header += std::string(1024, '\0');
   layer::StringSource source(header);
