@@ -4,6 +4,8 @@
 // path traversal, an oversized or sparse "manifest.json", truncation) is refused with a clear
 // error, leaving no image and no blob behind.
 
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -290,6 +292,38 @@ TEST_F(ArchiveTest, BadArchivesAreRefusedAndLeaveNothingBehind) {
   ExpectRefused(Path("no-end.tar"), "truncated");
   // And the good one still loads.
   EXPECT_EQ(Ok({"load", "-i", good}), "Loaded image: child:1\n");
+}
+
+TEST_F(ArchiveTest, ImportFetchesHttpUrlsStreamed) {
+  const std::string tarball = *stack_->BusyboxTarball("gzip");
+  const std::string served = Path("served");
+  Sh("mkdir -p " + served + " && cp " + tarball + " " + served + "/rootfs.tar.gz");
+  // A web server on a port of its own, which it writes down.
+  const std::string port_file = Path("http.port");
+  const std::string script =
+      "import http.server, functools, sys\n"
+      "h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])\n"
+      "s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), h)\n"
+      "open(sys.argv[2] + '.tmp', 'w').write(str(s.server_address[1]))\n"
+      "import os; os.rename(sys.argv[2] + '.tmp', sys.argv[2])\n"
+      "s.serve_forever()\n";
+  ASSERT_TRUE(WriteFileAtomically(Path("serve.py"), script).ok());
+  Sh("(/usr/bin/python3 " + Path("serve.py") + " " + served + " " + port_file +
+     " >/dev/null 2>&1 & echo $! > " + Path("http.pid") + ")");
+  for (int i = 0; i < 100 && !PathExists(port_file); ++i) usleep(50000);
+  const std::string port = *ReadFile(port_file);
+  const std::string url = "http://127.0.0.1:" + port;
+  const std::string id = Ok({"import", url + "/rootfs.tar.gz", "from-url:1"});
+  EXPECT_TRUE(absl::StartsWith(id, "sha256:")) << id;
+  EXPECT_EQ(Ok({"run", "--rm", "from-url:1", "cat", "/etc/keep"}), "keep\n");
+  EXPECT_EQ(Ok({"history", "--format", "{{.Comment}}", "from-url:1"}),
+            "Imported from " + url + "/rootfs.tar.gz\n");
+  CommandResult missing = stack_->Strata({"import", url + "/no-such.tar", "never:1"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(missing.error_output, "404")) << missing.error_output;
+  CommandResult ftp = stack_->Strata({"import", "ftp://127.0.0.1/x.tar"});
+  EXPECT_EQ(ftp.exit_code, 1);
+  Sh("kill $(cat " + Path("http.pid") + ")");
 }
 
 }  // namespace
