@@ -64,8 +64,7 @@ class ImportSource : public layer::ByteSource {
 // The archive of a LoadImages call: the data of every message after the options.
 class LoadSource : public layer::ByteSource {
  public:
-  explicit LoadSource(grpc::internal::ReaderInterface<v1::LoadRequest>* stream)
-      : stream_(stream) {}
+  explicit LoadSource(grpc::internal::ReaderInterface<v1::LoadRequest>* stream) : stream_(stream) {}
   absl::StatusOr<absl::string_view> Read() override {
     while (stream_->Read(&request_)) {
       if (request_.has_options()) {
@@ -224,8 +223,7 @@ grpc::Status GatewayService::LoadImages(
     grpc::ServerContext*, grpc::ServerReaderWriter<v1::LoadResponse, v1::LoadRequest>* stream) {
   v1::LoadRequest first;
   if (!stream->Read(&first) || !first.has_options()) {
-    return ToGrpc(
-        absl::InvalidArgumentError("the first message of LoadImages must carry options"));
+    return ToGrpc(absl::InvalidArgumentError("the first message of LoadImages must carry options"));
   }
   LoadSource source(stream);
   StreamProgress<v1::LoadResponse> progress(stream);
