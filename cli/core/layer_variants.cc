@@ -1,28 +1,33 @@
 #include "cli/core/layer_variants.h"
 
+#include <algorithm>
 #include <thread>
+#include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cli/core/registry_access.h"
 #include "lib/base/errors.h"
 #include "lib/base/random.h"
-#include "lib/layer/layer_reader.h"
+#include "lib/layer/decompression.h"
 #include "lib/reference/reference.h"
 
 namespace strata::gateway::internal {
 namespace {
 
-// Recompresses a layerstore blob into a new layerstore blob in one streaming pass, checking
-// that the content is the layer's diff id.
-absl::StatusOr<types::v1::LayerDescriptor> Convert(layerstore::LayerstoreClient& layerstore,
+// Streams the stored blob through decompression and the new compressor into a new layerstore
+// upload, checking the diff id on the way.
+absl::StatusOr<types::v1::LayerDescriptor> Convert(Services& services,
                                                    const types::v1::LayerDescriptor& layer,
+                                                   layer::Compression stored,
                                                    layer::Compression to) {
+  ASSIGN_OR_RETURN(std::string media_type, layer::LayerMediaType(to));
+  ASSIGN_OR_RETURN(layerstore::LayerstoreClient * layerstore, services.layerstore());
   ASSIGN_OR_RETURN(Digest digest, Digest::Parse(layer.digest()));
-  ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobReader> reader, layerstore.OpenReader(digest));
-  BlobSource source(std::move(reader));
+  ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobReader> reader, layerstore->OpenReader(digest));
+  BlobSource blob(std::move(reader));
+  std::unique_ptr<layer::ByteSource> tar = layer::NewDecompressingSource(stored, &blob);
   ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobWriter> writer,
-                   layerstore.OpenWriter(absl::StrCat("convert-", RandomHex(16))));
+                   layerstore->OpenWriter(absl::StrCat("variant-", RandomHex(16))));
   BlobSink store(writer.get());
   layer::HashingSink hashed(&store);
   absl::StatusOr<std::unique_ptr<layer::ByteSink>> compressor = layer::NewCompressingSink(
@@ -31,23 +36,26 @@ absl::StatusOr<types::v1::LayerDescriptor> Convert(layerstore::LayerstoreClient&
     writer->Abort();
     return compressor.status();
   }
-  layer::LayerReader tar(&source, compressor->get());
+  Sha256 diff_id;
   absl::Status status;
   for (;;) {
-    absl::StatusOr<archive_entry*> entry = tar.NextEntry();
-    if (!entry.ok()) {
-      status = entry.status();
+    absl::StatusOr<absl::string_view> chunk = tar->Read();
+    if (!chunk.ok()) {
+      status = chunk.status();
       break;
     }
-    if (*entry == nullptr) {
-      status = tar.Finish();
-      break;
-    }
+    if (chunk->empty()) break;
+    diff_id.Update(*chunk);
+    status = (*compressor)->Write(*chunk);
+    if (!status.ok()) break;
   }
   if (status.ok()) status = (*compressor)->Close();
-  if (status.ok() && tar.diff_id().str() != layer.diff_id()) {
-    status = absl::DataLossError(absl::StrCat("layer ", layer.digest(), " has diff id ",
-                                              tar.diff_id().str(), ", not ", layer.diff_id()));
+  if (status.ok()) {
+    const Digest computed = diff_id.Finish();
+    if (computed.str() != layer.diff_id()) {
+      status = absl::DataLossError(absl::StrCat("layer ", layer.digest(), " has diff id ",
+                                                computed.str(), ", not ", layer.diff_id()));
+    }
   }
   if (!status.ok()) {
     writer->Abort();
@@ -55,15 +63,14 @@ absl::StatusOr<types::v1::LayerDescriptor> Convert(layerstore::LayerstoreClient&
   }
   const int64_t size = static_cast<int64_t>(hashed.size());
   const Digest converted = hashed.Finish();
-  ASSIGN_OR_RETURN(layerstore::CommitResult stored, writer->Commit());
-  if (stored.digest != converted) {
+  ASSIGN_OR_RETURN(layerstore::CommitResult committed, writer->Commit());
+  if (committed.digest != converted) {
     return absl::DataLossError(
-        absl::StrCat("layerstore stored ", stored.digest.str(), ", expected ", converted.str()));
+        absl::StrCat("layerstore stored ", committed.digest.str(), ", expected ", converted.str()));
   }
   types::v1::LayerDescriptor out = layer;
   out.set_digest(converted.str());
   out.set_size(size);
-  ASSIGN_OR_RETURN(std::string media_type, layer::LayerMediaType(to));
   out.set_media_type(media_type);
   return out;
 }
@@ -99,16 +106,14 @@ absl::StatusOr<std::vector<ig::BlobVariant>> Variants(Services& services,
 
 }  // namespace
 
-absl::StatusOr<LayerInCompressionResult> LayerInCompression(Services& services,
-                                                            const types::v1::LayerDescriptor& layer,
-                                                            layer::Compression to) {
+absl::StatusOr<types::v1::LayerDescriptor> LayerInCompression(
+    Services& services, const types::v1::LayerDescriptor& layer, layer::Compression to,
+    bool* converted) {
+  if (converted != nullptr) *converted = false;
   ASSIGN_OR_RETURN(layer::Compression stored, layer::CompressionOfMediaType(layer.media_type()));
-  LayerInCompressionResult result;
-  if (stored == to) {
-    result.blob = layer;
-    return result;
-  }
+  if (stored == to) return layer;
   ASSIGN_OR_RETURN(layerstore::LayerstoreClient * layerstore, services.layerstore());
+  // A variant kept earlier (by a push or a save) that layerstore still has.
   ASSIGN_OR_RETURN(std::vector<ig::BlobVariant> variants, Variants(services, layer.diff_id(), ""));
   for (const ig::BlobVariant& variant : variants) {
     if (!variant.repository().empty()) continue;
@@ -117,16 +122,16 @@ absl::StatusOr<LayerInCompressionResult> LayerInCompression(Services& services,
     if (!compression.ok() || *compression != to) continue;
     absl::StatusOr<Digest> digest = Digest::Parse(variant.digest());
     if (!digest.ok() || !layerstore->Stat(*digest).ok()) continue;  // Collected since.
-    result.blob = layer;
-    result.blob.set_digest(variant.digest());
-    result.blob.set_media_type(variant.media_type());
-    result.blob.set_size(variant.size());
-    return result;
+    types::v1::LayerDescriptor out = layer;
+    out.set_digest(variant.digest());
+    out.set_media_type(variant.media_type());
+    out.set_size(variant.size());
+    return out;
   }
-  ASSIGN_OR_RETURN(result.blob, Convert(*layerstore, layer, to));
-  result.converted = true;
-  RETURN_IF_ERROR(PutVariant(services, result.blob, ""));
-  return result;
+  ASSIGN_OR_RETURN(types::v1::LayerDescriptor out, Convert(services, layer, stored, to));
+  if (converted != nullptr) *converted = true;
+  RETURN_IF_ERROR(PutVariant(services, out, ""));
+  return out;
 }
 
 absl::Status RecordRegistryBlob(Services& services, const types::v1::LayerDescriptor& blob,

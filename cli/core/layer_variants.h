@@ -2,11 +2,13 @@
 #define STRATA_CLI_CORE_LAYER_VARIANTS_H_
 
 // A layer's content in more than one compression. Strata stores layers zstd by default while
-// registries and archive readers often want gzip: the conversion streams (and uses every
-// core), and its result is kept in layerstore and recorded in imagegraph as a blob variant
-// (diff id -> gzip digest), so the next push or save of that layer reuses it. The same
-// records say which registry repositories hold a blob (pulled from or pushed to), which push
-// uses for cross-repository mounts. Internal to the gateway core (push, save).
+// registries and archive readers often want gzip: the conversion streams the stored blob
+// through decompression and the new compressor into a new layerstore upload (its diff id
+// checked on the way, every core compressing), and its result is kept in layerstore and
+// recorded in imagegraph as a blob variant (diff id -> digest, strata.imagegraph.v1
+// PutBlobVariant), so the next push or save of that layer reuses it. The same records say
+// which registry repositories hold a blob (pulled from or pushed to): push mounts from them.
+// The one place that makes and finds variants. Internal to the gateway core (push, save).
 
 #include <string>
 #include <vector>
@@ -19,22 +21,15 @@
 
 namespace strata::gateway::internal {
 
-struct LayerInCompressionResult {
-  // The blob in the compression asked for (in layerstore); diff id and uncompressed size as
-  // the layer's.
-  types::v1::LayerDescriptor blob;
-  // True when it was converted now (false: the layer itself, or a variant kept earlier).
-  bool converted = false;
-};
-
-// The layer's blob compressed with `to`, in layerstore: the layer's own blob when it is so
-// compressed, a variant recorded earlier that layerstore still has, else a streaming
-// conversion that is stored and recorded for the next caller.
-// Errors: those of layerstore and imagegraph; DATA_LOSS (the stored blob is damaged or its
-// content is not the layer's diff id).
-absl::StatusOr<LayerInCompressionResult> LayerInCompression(Services& services,
-                                                            const types::v1::LayerDescriptor& layer,
-                                                            layer::Compression to);
+// `layer` itself when it is stored in `to`; else a blob in layerstore holding the same
+// uncompressed tar in compression `to` (digest, size, media type changed; diff id kept): a
+// variant recorded earlier that layerstore still has, else a conversion made now, stored and
+// recorded. *converted (when given) says whether it was made now.
+// Errors: INVALID_ARGUMENT (a compression Strata does not write), DATA_LOSS (the stored
+// blob's bytes do not have its diff id), the services'.
+absl::StatusOr<types::v1::LayerDescriptor> LayerInCompression(
+    Services& services, const types::v1::LayerDescriptor& layer, layer::Compression to,
+    bool* converted = nullptr);
 
 // Records that the registry repository (full name: "localhost:5000/team/app") holds blob, a
 // variant of the layer content blob.diff_id(). Errors: those of imagegraph.

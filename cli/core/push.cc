@@ -86,9 +86,7 @@ absl::StatusOr<gw::PushResult> Gateway::Push(const gw::PushRequest& request,
     const std::string id = ShortDigest(layer.digest());
     Report(progress_mutex, progress, "Preparing", id);
     // In the compression asked for: the conversion is kept, so the next push reuses it.
-    ASSIGN_OR_RETURN(internal::LayerInCompressionResult blob,
-                     internal::LayerInCompression(services_, layer, compression));
-    layer = blob.blob;
+    ASSIGN_OR_RETURN(layer, internal::LayerInCompression(services_, layer, compression));
     ASSIGN_OR_RETURN(Digest digest, Digest::Parse(layer.digest()));
     ASSIGN_OR_RETURN(std::optional<int64_t> present, registry->StatBlob(repository, digest));
     if (present) {
