@@ -1,6 +1,7 @@
 // Image commands: images, tag, rmi.
 
 #include <cstdio>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -11,23 +12,70 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "cli/commands.h"
-#include "cli/format.h"
 #include "cli/core/gateway.h"
+#include "cli/format.h"
 #include "cli/util.h"
 #include "lib/base/errors.h"
-#include "lib/rpc/time.h"
 #include "lib/reference/reference.h"
+#include "lib/rpc/time.h"
 
 namespace strata::cli {
 namespace {
 
 namespace ig = ::strata::imagegraph::v1;
 
-std::string DisplayId(const std::string& id, bool no_trunc) {
-  return no_trunc ? id : ShortId(id);
+std::string DisplayId(const std::string& id, bool no_trunc) { return no_trunc ? id : ShortId(id); }
+
+// The rows of one image as docker's `images` makes them (cli/command/formatter/image.go): a
+// row per tag of each repository (per tag and digest with --digests, "<none>" where the
+// repository has no digest), then a "<none>" tag row for a repository named by digest only.
+struct ImageRow {
+  std::string repository;
+  std::string tag;
+  std::string digest;
+};
+
+std::vector<ImageRow> ImageRows(const ig::Image& image, bool digests) {
+  std::map<std::string, std::vector<std::string>> repo_tags;
+  std::map<std::string, std::vector<std::string>> repo_digests;
+  for (const std::string& tag : image.tags()) {
+    const size_t colon = tag.rfind(':');
+    repo_tags[tag.substr(0, colon)].push_back(tag.substr(colon + 1));
+  }
+  for (const std::string& digest : image.repo_digests()) {
+    const size_t at = digest.rfind('@');
+    if (at == std::string::npos) continue;
+    repo_digests[digest.substr(0, at)].push_back(digest.substr(at + 1));
+  }
+  std::vector<ImageRow> rows;
+  if (repo_tags.empty() && repo_digests.empty()) return {{"<none>", "<none>", "<none>"}};
+  for (const auto& [repository, tags] : repo_tags) {
+    std::vector<std::string> of_repository;
+    auto found = repo_digests.find(repository);
+    if (found != repo_digests.end()) {
+      of_repository = found->second;
+      repo_digests.erase(found);
+    }
+    for (const std::string& tag : tags) {
+      if (!digests || of_repository.empty()) {
+        rows.push_back({repository, tag, "<none>"});
+        continue;
+      }
+      for (const std::string& digest : of_repository) rows.push_back({repository, tag, digest});
+    }
+  }
+  for (const auto& [repository, list] : repo_digests) {
+    if (!digests) {
+      rows.push_back({repository, "<none>", ""});
+      continue;
+    }
+    for (const std::string& digest : list) rows.push_back({repository, "<none>", digest});
+  }
+  return rows;
 }
 
-int Images(Globals& globals, bool all, bool quiet, bool no_trunc, const std::string& filter) {
+int Images(Globals& globals, bool all, bool quiet, bool no_trunc, bool digests,
+           const std::string& filter) {
   gateway::Gateway gateway(globals.Endpoints());
   ig::ListImagesRequest request;
   request.set_all(all);
@@ -42,32 +90,31 @@ int Images(Globals& globals, bool all, bool quiet, bool no_trunc, const std::str
     }
   }
   ASSIGN_OR_FAIL(std::vector<ig::Image> images, gateway.ListAllImages(request));
-  Table table({"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"});
+  std::vector<std::string> header = {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"};
+  if (digests) header.insert(header.begin() + 2, "DIGEST");
+  Table table(header);
   std::set<std::string> printed_ids;
   const absl::Time now = absl::Now();
   for (const ig::Image& image : images) {
-    std::vector<std::pair<std::string, std::string>> names;
-    for (const std::string& tag : image.tags()) {
-      const size_t colon = tag.rfind(':');
-      std::string repository = tag.substr(0, colon);
-      std::string tag_name = tag.substr(colon + 1);
-      if (!filter.empty() && repository != request.repository()) continue;
-      if (!tag_filter.empty() && tag_name != tag_filter) continue;
-      names.emplace_back(std::move(repository), std::move(tag_name));
+    std::vector<ImageRow> rows;
+    for (ImageRow& row : ImageRows(image, digests)) {
+      if (!filter.empty() && row.repository != request.repository()) continue;
+      if (!tag_filter.empty() && row.tag != tag_filter) continue;
+      rows.push_back(std::move(row));
     }
-    if (names.empty()) {
-      if (!filter.empty()) continue;
-      names.emplace_back("<none>", "<none>");
-    }
+    if (rows.empty()) continue;
     if (quiet) {
       if (printed_ids.insert(image.id()).second) {
         std::printf("%s\n", DisplayId(image.id(), no_trunc).c_str());
       }
       continue;
     }
-    for (const auto& [repository, tag] : names) {
-      table.Add({repository, tag, DisplayId(image.id(), no_trunc),
-                 TimeAgo(rpc::FromTimestamp(image.created()), now), HumanSize(image.size())});
+    for (const ImageRow& row : rows) {
+      std::vector<std::string> cells = {row.repository, row.tag, DisplayId(image.id(), no_trunc),
+                                        TimeAgo(rpc::FromTimestamp(image.created()), now),
+                                        HumanSize(image.size())};
+      if (digests) cells.insert(cells.begin() + 2, row.digest);
+      table.Add(cells);
     }
   }
   if (!quiet) std::fputs(table.Render().c_str(), stdout);
@@ -115,12 +162,14 @@ void RegisterImageCommands(CLI::App& app, Globals& globals, int* exit_code) {
     auto quiet = std::make_shared<bool>(false);
     auto no_trunc = std::make_shared<bool>(false);
     auto filter = std::make_shared<std::string>();
+    auto digests = std::make_shared<bool>(false);
     command->add_flag("-a,--all", *all, "Show all images (default hides intermediate images)");
+    command->add_flag("--digests", *digests, "Show digests");
     command->add_flag("-q,--quiet", *quiet, "Only show image IDs");
     command->add_flag("--no-trunc", *no_trunc, "Don't truncate output");
     command->add_option("repository", *filter, "Only this REPOSITORY[:TAG]");
     command->callback([=, &globals] {
-      *exit_code = Images(globals, *all, *quiet, *no_trunc, *filter);
+      *exit_code = Images(globals, *all, *quiet, *no_trunc, *digests, *filter);
     });
   }
   {

@@ -104,6 +104,8 @@ json ImageJsonOf(const ig::Image& image, const json& config) {
   return json{
       {"Id", image.id()},
       {"RepoTags", std::vector<std::string>(image.tags().begin(), image.tags().end())},
+      {"RepoDigests",
+       std::vector<std::string>(image.repo_digests().begin(), image.repo_digests().end())},
       {"Parent", image.parent_id()},
       {"Comment", comment},
       {"Created", config.value("created", "")},

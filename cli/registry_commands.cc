@@ -34,7 +34,8 @@ class LineProgress : public gateway::ProgressObserver {
     if (action == "Pulling from") {
       line = absl::StrCat("Pulling from ", progress.id());
     } else if (action == "Already exists" || action == "Layer already exists" ||
-               action == "Pushed" || action == "Preparing") {
+               action == "Pushed" || action == "Preparing" ||
+               absl::StartsWith(action, "Mounted from ")) {
       line = absl::StrCat(progress.id(), ": ", action);
     } else if (action == "Download complete") {
       line = absl::StrCat(progress.id(), ": Pull complete");

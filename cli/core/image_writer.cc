@@ -24,13 +24,15 @@ absl::StatusOr<ig::Image> WriteImage(Services& services, const oci::ImageConfig&
 
 absl::StatusOr<ig::Image> WriteImageBytes(Services& services, const std::string& config,
                                           const std::vector<types::v1::LayerDescriptor>& layers,
-                                          const std::string& parent_id, const std::string& tag) {
+                                          const std::string& parent_id, const std::string& tag,
+                                          const std::vector<std::string>& repo_digests) {
   ASSIGN_OR_RETURN(ig::ImageGraph::Stub * images, services.imagegraph());
   ig::CreateImageRequest request;
   request.set_config(config);
   for (const auto& layer : layers) *request.add_layers() = layer;
   request.set_parent_id(parent_id);
   if (!tag.empty()) request.add_tags(tag);
+  for (const std::string& digest : repo_digests) request.add_repo_digests(digest);
   ig::CreateImageResponse response;
   grpc::Status status = images->CreateImage(Services::Unary().get(), request, &response);
   if (!status.ok()) return services.ImagegraphError(status);

@@ -25,10 +25,12 @@ absl::StatusOr<ig::Image> WriteImage(Services& services, const oci::ImageConfig&
                                      const std::vector<types::v1::LayerDescriptor>& layers,
                                      const std::string& parent_id, const std::string& tag);
 
-// The same with the config's bytes as they are (a pulled image keeps the id it had).
+// The same with the config's bytes as they are (a pulled image keeps the id it had), and
+// the repository digests ("repo@sha256:<manifest>") to record with it.
 absl::StatusOr<ig::Image> WriteImageBytes(Services& services, const std::string& config,
                                           const std::vector<types::v1::LayerDescriptor>& layers,
-                                          const std::string& parent_id, const std::string& tag);
+                                          const std::string& parent_id, const std::string& tag,
+                                          const std::vector<std::string>& repo_digests = {});
 
 }  // namespace strata::gateway::internal
 

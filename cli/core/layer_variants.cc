@@ -2,19 +2,24 @@
 
 #include <algorithm>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "cli/core/registry_access.h"
 #include "lib/base/errors.h"
 #include "lib/base/random.h"
 #include "lib/layer/decompression.h"
+#include "lib/reference/reference.h"
 
 namespace strata::gateway::internal {
+namespace {
 
-absl::StatusOr<types::v1::LayerDescriptor> LayerInCompression(
-    Services& services, const types::v1::LayerDescriptor& layer, layer::Compression to) {
-  ASSIGN_OR_RETURN(layer::Compression stored, layer::CompressionOfMediaType(layer.media_type()));
-  if (stored == to) return layer;
+// Streams the stored blob through decompression and the new compressor into a new layerstore
+// upload, checking the diff id on the way.
+absl::StatusOr<types::v1::LayerDescriptor> Convert(Services& services,
+                                                   const types::v1::LayerDescriptor& layer,
+                                                   layer::Compression stored,
+                                                   layer::Compression to) {
   ASSIGN_OR_RETURN(std::string media_type, layer::LayerMediaType(to));
   ASSIGN_OR_RETURN(layerstore::LayerstoreClient * layerstore, services.layerstore());
   ASSIGN_OR_RETURN(Digest digest, Digest::Parse(layer.digest()));
@@ -68,6 +73,85 @@ absl::StatusOr<types::v1::LayerDescriptor> LayerInCompression(
   out.set_size(size);
   out.set_media_type(media_type);
   return out;
+}
+
+absl::Status PutVariant(Services& services, const types::v1::LayerDescriptor& blob,
+                        const std::string& repository) {
+  ASSIGN_OR_RETURN(ig::ImageGraph::Stub * images, services.imagegraph());
+  ig::PutBlobVariantRequest request;
+  ig::BlobVariant* variant = request.mutable_variant();
+  variant->set_diff_id(blob.diff_id());
+  variant->set_digest(blob.digest());
+  variant->set_media_type(blob.media_type());
+  variant->set_size(blob.size());
+  variant->set_repository(repository);
+  ig::PutBlobVariantResponse response;
+  grpc::Status status = images->PutBlobVariant(Services::Unary().get(), request, &response);
+  if (!status.ok()) return services.ImagegraphError(status);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<ig::BlobVariant>> Variants(Services& services,
+                                                      const std::string& diff_id,
+                                                      const std::string& digest) {
+  ASSIGN_OR_RETURN(ig::ImageGraph::Stub * images, services.imagegraph());
+  ig::ListBlobVariantsRequest request;
+  request.set_diff_id(diff_id);
+  request.set_digest(digest);
+  ig::ListBlobVariantsResponse response;
+  grpc::Status status = images->ListBlobVariants(Services::Unary().get(), request, &response);
+  if (!status.ok()) return services.ImagegraphError(status);
+  return std::vector<ig::BlobVariant>(response.variants().begin(), response.variants().end());
+}
+
+}  // namespace
+
+absl::StatusOr<types::v1::LayerDescriptor> LayerInCompression(
+    Services& services, const types::v1::LayerDescriptor& layer, layer::Compression to,
+    bool* converted) {
+  if (converted != nullptr) *converted = false;
+  ASSIGN_OR_RETURN(layer::Compression stored, layer::CompressionOfMediaType(layer.media_type()));
+  if (stored == to) return layer;
+  ASSIGN_OR_RETURN(layerstore::LayerstoreClient * layerstore, services.layerstore());
+  // A variant kept earlier (by a push or a save) that layerstore still has.
+  ASSIGN_OR_RETURN(std::vector<ig::BlobVariant> variants, Variants(services, layer.diff_id(), ""));
+  for (const ig::BlobVariant& variant : variants) {
+    if (!variant.repository().empty()) continue;
+    absl::StatusOr<layer::Compression> compression =
+        layer::CompressionOfMediaType(variant.media_type());
+    if (!compression.ok() || *compression != to) continue;
+    absl::StatusOr<Digest> digest = Digest::Parse(variant.digest());
+    if (!digest.ok() || !layerstore->Stat(*digest).ok()) continue;  // Collected since.
+    types::v1::LayerDescriptor out = layer;
+    out.set_digest(variant.digest());
+    out.set_media_type(variant.media_type());
+    out.set_size(variant.size());
+    return out;
+  }
+  ASSIGN_OR_RETURN(types::v1::LayerDescriptor out, Convert(services, layer, stored, to));
+  if (converted != nullptr) *converted = true;
+  RETURN_IF_ERROR(PutVariant(services, out, ""));
+  return out;
+}
+
+absl::Status RecordRegistryBlob(Services& services, const types::v1::LayerDescriptor& blob,
+                                const std::string& full_repository) {
+  return PutVariant(services, blob, full_repository);
+}
+
+absl::StatusOr<std::vector<std::string>> RepositoriesWithBlob(Services& services,
+                                                              const Digest& digest,
+                                                              const std::string& domain,
+                                                              const std::string& except) {
+  ASSIGN_OR_RETURN(std::vector<ig::BlobVariant> variants, Variants(services, "", digest.str()));
+  std::vector<std::string> paths;
+  for (const ig::BlobVariant& variant : variants) {
+    if (variant.repository().empty()) continue;
+    absl::StatusOr<Reference> reference = ParseReference(variant.repository());
+    if (!reference.ok() || reference->domain != domain || reference->path == except) continue;
+    paths.push_back(reference->path);
+  }
+  return paths;
 }
 
 }  // namespace strata::gateway::internal

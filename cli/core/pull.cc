@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "cli/core/gateway.h"
 #include "cli/core/image_writer.h"
+#include "cli/core/layer_variants.h"
 #include "cli/core/registry_access.h"
 #include "lib/base/errors.h"
 #include "lib/layer/layer_reader.h"
@@ -45,12 +46,20 @@ class LockedProgress {
 // Writes to layerstore and to the diff id pipe; reports bytes.
 class TeeSink : public layer::ByteSink {
  public:
+  // pipe may be null (a resumed download: the diff id is read back from layerstore); done is
+  // where the download starts.
   TeeSink(layer::ByteSink* store, internal::BytePipe* pipe, LockedProgress* progress,
-          std::string id, int64_t total)
-      : store_(store), pipe_(pipe), progress_(progress), id_(std::move(id)), total_(total) {}
+          std::string id, int64_t total, int64_t done = 0)
+      : store_(store),
+        pipe_(pipe),
+        progress_(progress),
+        id_(std::move(id)),
+        total_(total),
+        done_(done),
+        reported_(done) {}
   absl::Status Write(absl::string_view data) override {
     RETURN_IF_ERROR(store_->Write(data));
-    RETURN_IF_ERROR(pipe_->Write(data));
+    if (pipe_ != nullptr) RETURN_IF_ERROR(pipe_->Write(data));
     done_ += data.size();
     if (done_ - reported_ >= (1 << 20) || done_ == total_) {
       reported_ = done_;
@@ -65,8 +74,8 @@ class TeeSink : public layer::ByteSink {
   LockedProgress* progress_;
   std::string id_;
   int64_t total_;
-  int64_t done_ = 0;
-  int64_t reported_ = 0;
+  int64_t done_;
+  int64_t reported_;
 };
 
 struct LayerJob {
@@ -106,6 +115,69 @@ void ComputeDiffId(internal::BytePipe* pipe, DiffIdResult* out) {
   }
 }
 
+// The rest of a download an earlier pull began: fetched from the offset layerstore holds
+// (HTTP Range), verified by layerstore's digest check on commit, and the diff id then read
+// back from the stored blob (the bytes before the offset went by in the killed process).
+absl::Status ResumeLayer(layerstore::LayerstoreClient& layerstore,
+                         distribution::RegistryClient& registry, const std::string& repository,
+                         LayerJob& job, LockedProgress& progress,
+                         std::unique_ptr<layerstore::BlobWriter> writer) {
+  const std::string id = ShortDigest(job.blob.digest.str());
+  const int64_t offset = writer->offset();
+  progress.Report("Resuming", id, offset, job.blob.size);
+  internal::BlobSink store(writer.get());
+  TeeSink tee(&store, nullptr, &progress, id, job.blob.size, offset);
+  absl::Status fetched =
+      registry.FetchBlob(repository, job.blob.digest, job.blob.size, &tee, offset);
+  if (!fetched.ok()) {
+    if (absl::IsUnavailable(fetched)) {
+      (void)writer->Suspend();
+    } else {
+      writer->Abort();
+    }
+    return fetched;
+  }
+  absl::StatusOr<layerstore::CommitResult> stored = writer->Commit();
+  if (absl::IsInvalidArgument(stored.status())) {
+    return absl::DataLossError(absl::StrCat("filesystem layer verification failed for digest ",
+                                            job.blob.digest.str(), " (resumed at byte ", offset,
+                                            "): ", stored.status().message()));
+  }
+  if (!stored.ok()) return stored.status();
+  ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobReader> reader,
+                   layerstore.OpenReader(job.blob.digest));
+  internal::BlobSource source(std::move(reader));
+  layer::LayerReader tar(&source);
+  absl::Status read;
+  for (;;) {
+    absl::StatusOr<archive_entry*> entry = tar.NextEntry();
+    if (!entry.ok()) {
+      read = entry.status();
+      break;
+    }
+    if (*entry == nullptr) {
+      read = tar.Finish();
+      break;
+    }
+  }
+  if (!read.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("layer ", job.blob.digest.str(), " is not a readable tar: ", read.message()));
+  }
+  if (tar.diff_id() != job.diff_id) {
+    return absl::DataLossError(absl::StrCat("layer ", job.blob.digest.str(), " has diff id ",
+                                            tar.diff_id().str(), ", but the image config names ",
+                                            job.diff_id.str()));
+  }
+  job.result.set_digest(job.blob.digest.str());
+  job.result.set_diff_id(job.diff_id.str());
+  job.result.set_media_type(job.media_type);
+  job.result.set_size(job.blob.size);
+  job.result.set_uncompressed_size(static_cast<int64_t>(tar.uncompressed_size()));
+  progress.Report("Download complete", id);
+  return absl::OkStatus();
+}
+
 absl::Status PullLayer(Services& services, distribution::RegistryClient& registry,
                        const std::string& repository, LayerJob& job, LockedProgress& progress) {
   const std::string id = ShortDigest(job.blob.digest.str());
@@ -126,8 +198,25 @@ absl::Status PullLayer(Services& services, distribution::RegistryClient& registr
     }
   }
   progress.Report("Pulling fs layer", id);
-  ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobWriter> writer,
-                   layerstore->OpenWriter(absl::StrCat("pull-", job.blob.digest.hex())));
+  // The upload is keyed by the blob digest: a pull killed half-way leaves it in layerstore,
+  // and the next pull of the blob goes on from where it got.
+  const std::string ref = absl::StrCat("pull-", job.blob.digest.hex());
+  absl::StatusOr<std::unique_ptr<layerstore::BlobWriter>> opened =
+      layerstore->OpenWriter(ref, job.blob.digest, job.blob.size);
+  if (absl::IsFailedPrecondition(opened.status())) {
+    // An upload of that ref that expects something else (an older strata's): start over.
+    (void)layerstore->AbortWrite(ref);
+    opened = layerstore->OpenWriter(ref, job.blob.digest, job.blob.size);
+  }
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<layerstore::BlobWriter> writer = *std::move(opened);
+  if (writer->offset() > 0 && writer->offset() <= job.blob.size) {
+    return ResumeLayer(*layerstore, registry, repository, job, progress, std::move(writer));
+  }
+  if (writer->offset() > 0) {
+    writer->Abort();
+    ASSIGN_OR_RETURN(writer, layerstore->OpenWriter(ref, job.blob.digest, job.blob.size));
+  }
   internal::BlobSink store(writer.get());
   internal::BytePipe pipe;
   DiffIdResult diff;
@@ -150,7 +239,12 @@ absl::Status PullLayer(Services& services, distribution::RegistryClient& registr
                                                job.diff_id.str()));
   }
   if (!fetched.ok()) {
-    writer->Abort();
+    // A registry that went away leaves the bytes so far for the next pull; bad bytes go.
+    if (absl::IsUnavailable(fetched)) {
+      (void)writer->Suspend();
+    } else {
+      writer->Abort();
+    }
     return fetched;
   }
   ASSIGN_OR_RETURN(layerstore::CommitResult stored, writer->Commit());
@@ -209,6 +303,8 @@ absl::StatusOr<gw::PullResult> Gateway::Pull(const gw::PullRequest& request,
   ASSIGN_OR_RETURN(oci::ManifestDocument doc,
                    registry->GetManifest(
                        repository, reference.digest.empty() ? reference.tag : reference.digest));
+  // As docker records it: the digest asked for, or the tag's (of the index when it is one).
+  const std::string repo_digest = absl::StrCat(reference.name, "@", doc.digest.str());
   if (doc.is_index()) {
     absl::StatusOr<oci::Descriptor> chosen =
         oci::SelectPlatform(std::get<oci::ImageIndex>(doc.content), platform);
@@ -257,13 +353,22 @@ absl::StatusOr<gw::PullResult> Gateway::Pull(const gw::PullRequest& request,
 
   std::vector<types::v1::LayerDescriptor> layers;
   for (const LayerJob& job : jobs) layers.push_back(job.result);
+  // The registry's blobs of each layer: sources of cross-repository mounts for later pushes.
+  for (const LayerJob& job : jobs) {
+    types::v1::LayerDescriptor blob;
+    blob.set_digest(job.blob.digest.str());
+    blob.set_diff_id(job.diff_id.str());
+    blob.set_media_type(job.media_type);
+    blob.set_size(job.blob.size);
+    RETURN_IF_ERROR(internal::RecordRegistryBlob(services_, blob, reference.FullName()));
+  }
   // By digest, docker records no tag.
   const std::string tag = reference.digest.empty() ? reference.ToString() : "";
-  ASSIGN_OR_RETURN(ig::Image image,
-                   internal::WriteImageBytes(services_, config_bytes.contents(), layers, "", tag));
+  ASSIGN_OR_RETURN(ig::Image image, internal::WriteImageBytes(services_, config_bytes.contents(),
+                                                              layers, "", tag, {repo_digest}));
   gw::PullResult result;
   *result.mutable_image() = std::move(image);
-  result.set_manifest_digest(doc.digest.str());
+  result.set_manifest_digest(repo_digest.substr(repo_digest.find('@') + 1));
   result.set_reference(reference.FullString());
   return result;
 }

@@ -1,6 +1,8 @@
-// Gateway: push, as `docker push` — each layer converted (streaming) to the compression
-// asked for, skipped when the registry has it, uploaded from layerstore; then the config and
-// the manifest. The config's bytes go as stored, so the image id survives a round trip.
+// Gateway: push, as `docker push` — each layer in the compression asked for (a conversion is
+// streamed once and kept, see layer_variants.h), skipped when the registry has it, mounted
+// from another repository of the registry known to hold it, else uploaded from layerstore;
+// then the config and the manifest, whose digest is recorded as a repository digest. The config's
+// bytes go as stored, so the image id survives a round trip.
 
 #include <atomic>
 #include <thread>
@@ -8,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "cli/core/gateway.h"
+#include "cli/core/layer_variants.h"
 #include "cli/core/registry_access.h"
 #include "lib/base/errors.h"
 #include "lib/base/random.h"
@@ -47,60 +50,6 @@ absl::StatusOr<layer::Compression> PushCompression(types::v1::Compression compre
   }
 }
 
-// Recompresses a layerstore blob into a new layerstore blob, streaming.
-absl::StatusOr<types::v1::LayerDescriptor> Convert(layerstore::LayerstoreClient& layerstore,
-                                                   const types::v1::LayerDescriptor& layer,
-                                                   layer::Compression to) {
-  ASSIGN_OR_RETURN(Digest digest, Digest::Parse(layer.digest()));
-  ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobReader> reader, layerstore.OpenReader(digest));
-  internal::BlobSource source(std::move(reader));
-  ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobWriter> writer,
-                   layerstore.OpenWriter(absl::StrCat("push-", RandomHex(16))));
-  internal::BlobSink store(writer.get());
-  layer::HashingSink hashed(&store);
-  absl::StatusOr<std::unique_ptr<layer::ByteSink>> compressor = layer::NewCompressingSink(
-      to, &hashed, -1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-  if (!compressor.ok()) {
-    writer->Abort();
-    return compressor.status();
-  }
-  layer::LayerReader tar(&source, compressor->get());
-  absl::Status status;
-  for (;;) {
-    absl::StatusOr<archive_entry*> entry = tar.NextEntry();
-    if (!entry.ok()) {
-      status = entry.status();
-      break;
-    }
-    if (*entry == nullptr) {
-      status = tar.Finish();
-      break;
-    }
-  }
-  if (status.ok()) status = (*compressor)->Close();
-  if (status.ok() && tar.diff_id().str() != layer.diff_id()) {
-    status = absl::DataLossError(absl::StrCat("layer ", layer.digest(), " has diff id ",
-                                              tar.diff_id().str(), ", not ", layer.diff_id()));
-  }
-  if (!status.ok()) {
-    writer->Abort();
-    return status;
-  }
-  const int64_t size = static_cast<int64_t>(hashed.size());
-  const Digest converted = hashed.Finish();
-  ASSIGN_OR_RETURN(layerstore::CommitResult stored, writer->Commit());
-  if (stored.digest != converted) {
-    return absl::DataLossError(
-        absl::StrCat("layerstore stored ", stored.digest.str(), ", expected ", converted.str()));
-  }
-  types::v1::LayerDescriptor out = layer;
-  out.set_digest(converted.str());
-  out.set_size(size);
-  ASSIGN_OR_RETURN(std::string media_type, layer::LayerMediaType(to));
-  out.set_media_type(media_type);
-  return out;
-}
-
 }  // namespace
 
 absl::StatusOr<gw::PushResult> Gateway::Push(const gw::PushRequest& request,
@@ -136,15 +85,25 @@ absl::StatusOr<gw::PushResult> Gateway::Push(const gw::PushRequest& request,
     types::v1::LayerDescriptor& layer = layers[i];
     const std::string id = ShortDigest(layer.digest());
     Report(progress_mutex, progress, "Preparing", id);
-    ASSIGN_OR_RETURN(layer::Compression stored, layer::CompressionOfMediaType(layer.media_type()));
-    if (stored != compression) {
-      ASSIGN_OR_RETURN(layer, Convert(*layerstore, layer, compression));
-    }
+    // In the compression asked for: the conversion is kept, so the next push reuses it.
+    ASSIGN_OR_RETURN(layer, internal::LayerInCompression(services_, layer, compression));
     ASSIGN_OR_RETURN(Digest digest, Digest::Parse(layer.digest()));
     ASSIGN_OR_RETURN(std::optional<int64_t> present, registry->StatBlob(repository, digest));
     if (present) {
       Report(progress_mutex, progress, "Layer already exists", id);
-      return absl::OkStatus();
+      return internal::RecordRegistryBlob(services_, layer, reference.FullName());
+    }
+    // Another repository of this registry that holds it (pulled from or pushed to): mount it
+    // from there instead of sending the bytes (docker's "Mounted from ...").
+    ASSIGN_OR_RETURN(
+        std::vector<std::string> sources,
+        internal::RepositoriesWithBlob(services_, digest, reference.domain, repository));
+    for (size_t s = 0; s < sources.size() && s < 3; ++s) {
+      absl::StatusOr<bool> mounted = registry->MountBlob(repository, digest, sources[s]);
+      if (mounted.ok() && *mounted) {
+        Report(progress_mutex, progress, absl::StrCat("Mounted from ", sources[s]), id);
+        return internal::RecordRegistryBlob(services_, layer, reference.FullName());
+      }
     }
     Report(progress_mutex, progress, "Pushing", id, 0, layer.size());
     RETURN_IF_ERROR(registry->PushBlob(
@@ -156,7 +115,7 @@ absl::StatusOr<gw::PushResult> Gateway::Push(const gw::PushRequest& request,
               std::make_unique<internal::BlobSource>(std::move(reader)));
         }));
     Report(progress_mutex, progress, "Pushed", id, layer.size(), layer.size());
-    return absl::OkStatus();
+    return internal::RecordRegistryBlob(services_, layer, reference.FullName());
   };
   std::vector<std::thread> threads;
   for (size_t t = 0; t < std::min<size_t>(3, layers.size()); ++t) {
@@ -196,6 +155,14 @@ absl::StatusOr<gw::PushResult> Gateway::Push(const gw::PushRequest& request,
   const std::string bytes = manifest.Serialize();
   ASSIGN_OR_RETURN(Digest digest,
                    registry->PutManifest(repository, reference.tag, manifest.media_type, bytes));
+  // docker's RepoDigests: the image is now known by this manifest in this repository.
+  ASSIGN_OR_RETURN(ig::ImageGraph::Stub * images, services_.imagegraph());
+  ig::AddRepoDigestRequest add;
+  add.set_image(image.id());
+  add.set_repo_digest(absl::StrCat(reference.name, "@", digest.str()));
+  ig::AddRepoDigestResponse added;
+  grpc::Status recorded = images->AddRepoDigest(Services::Unary().get(), add, &added);
+  if (!recorded.ok()) return services_.ImagegraphError(recorded);
   gw::PushResult result;
   result.set_tag(reference.tag);
   result.set_digest(digest.str());

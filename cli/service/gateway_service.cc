@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "lib/rpc/server_streams.h"
@@ -15,20 +17,26 @@ namespace {
 
 using rpc::ToGrpc;
 
-// Sends the core's progress as Response{progress}: at most ten a second, plus every change of
-// action. The core may report from a thread of its own (commit's ticker): writes are
+// Sends the core's progress as Response{progress}: byte counts at most ten a second per layer,
+// every change of state. The core may report from a thread of its own (commit's ticker): writes are
 // serialized, and the handler writes its result only once the core returned.
 template <typename Response>
 class StreamProgress : public ProgressObserver {
  public:
   explicit StreamProgress(grpc::internal::WriterInterface<Response>* writer) : writer_(writer) {}
 
+  // Only byte counts part-way (0 < current < total, or no total) are rate-limited, per action
+  // and id: every
+  // state change ("Already exists", "Pull complete" of parallel layers) goes out.
   void OnProgress(const v1::Progress& progress) override {
     absl::MutexLock lock(&mu_);
     const absl::Time now = absl::Now();
-    if (progress.action() == last_action_ && now - last_sent_ < absl::Milliseconds(100)) return;
-    last_action_ = progress.action();
-    last_sent_ = now;
+    if (progress.current() > 0 &&
+        (progress.total() == 0 || progress.current() < progress.total())) {
+      absl::Time& last = last_sent_[absl::StrCat(progress.action(), "\n", progress.id())];
+      if (now - last < absl::Milliseconds(100)) return;
+      last = now;
+    }
     Response response;
     *response.mutable_progress() = progress;
     (void)writer_->Write(response);  // a client gone shows when the result is written
@@ -37,8 +45,8 @@ class StreamProgress : public ProgressObserver {
  private:
   grpc::internal::WriterInterface<Response>* writer_;
   absl::Mutex mu_;
-  std::string last_action_ ABSL_GUARDED_BY(mu_);
-  absl::Time last_sent_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // By action and id: when the last part-way count went out.
+  absl::flat_hash_map<std::string, absl::Time> last_sent_ ABSL_GUARDED_BY(mu_);
 };
 
 // The tarball of an ImportImage call: the data of every message after the options.

@@ -13,6 +13,7 @@
 #include "absl/strings/strip.h"
 #include "lib/base/errors.h"
 #include "lib/base/fs.h"
+#include "lib/base/subprocess.h"
 #include "nlohmann/json.hpp"
 
 namespace strata::distribution {
@@ -72,6 +73,66 @@ absl::StatusOr<std::optional<Credentials>> LookupIn(const std::string& path,
   return std::nullopt;
 }
 
+// The credential helper configured for domain: credHelpers[host], else credsStore; "" for
+// none (the "auths" of the file itself).
+std::string HelperFor(const json& config, absl::string_view domain) {
+  auto helpers = config.find("credHelpers");
+  if (helpers != config.end() && helpers->is_object()) {
+    for (const auto& item : helpers->items()) {
+      if (HostOfKey(item.key()) == domain && item.value().is_string()) {
+        return item.value().get<std::string>();
+      }
+    }
+  }
+  auto store = config.find("credsStore");
+  if (store != config.end() && store->is_string()) return store->get<std::string>();
+  return "";
+}
+
+// Runs `docker-credential-NAME verb` with input on stdin (docker-credential-helpers' protocol).
+// The output is never quoted in errors: it may hold a secret.
+absl::StatusOr<CommandResult> RunHelper(const std::string& name, const std::string& verb,
+                                        const std::string& input) {
+  if (name.empty() || name.find('/') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("credential helper name \"", name, "\" is not a plain name"));
+  }
+  const std::string program = absl::StrCat("docker-credential-", name);
+  CommandOptions options;
+  options.stdin_data = input;
+  options.separate_stderr = true;
+  ASSIGN_OR_RETURN(CommandResult result, RunCommand({program, verb}, options));
+  if (result.exit_code == 127) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("credential helper ", program, " is not installed (not found in PATH)"));
+  }
+  return result;
+}
+
+bool IsNotFoundAnswer(const CommandResult& result) {
+  return absl::StrContains(result.output, "credentials not found");
+}
+
+absl::StatusOr<std::optional<Credentials>> HelperGet(const std::string& name,
+                                                     absl::string_view domain) {
+  ASSIGN_OR_RETURN(CommandResult result, RunHelper(name, "get", CredentialKey(domain)));
+  if (result.exit_code != 0) {
+    if (IsNotFoundAnswer(result)) return std::nullopt;
+    return absl::UnavailableError(absl::StrCat("credential helper docker-credential-", name,
+                                               " get failed (exit ", result.exit_code, ")"));
+  }
+  json answer = json::parse(result.output, nullptr, /*allow_exceptions=*/false);
+  if (!answer.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat("credential helper docker-credential-", name,
+                                                   " answered something that is not JSON"));
+  }
+  Credentials credentials;
+  credentials.username = answer.value("Username", "");
+  credentials.password = answer.value("Secret", "");
+  if (credentials.username.empty() && credentials.password.empty()) return std::nullopt;
+  return credentials;
+}
+
 absl::Status WriteConfig(const std::string& path, const json& config) {
   const std::string dir = path.substr(0, path.rfind('/'));
   if (!dir.empty() && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
@@ -121,6 +182,10 @@ std::string CredentialKey(absl::string_view domain) {
 absl::StatusOr<std::optional<Credentials>> LookupCredentials(absl::string_view domain,
                                                              std::string config_path) {
   if (config_path.empty()) config_path = DockerConfigPath();
+  ASSIGN_OR_RETURN(json config, ReadConfig(config_path));
+  if (const std::string helper = HelperFor(config, domain); !helper.empty()) {
+    return HelperGet(helper, domain);
+  }
   ASSIGN_OR_RETURN(std::optional<Credentials> found, LookupIn(config_path, domain));
   if (found) return found;
   if (const char* auth_file = std::getenv("REGISTRY_AUTH_FILE");
@@ -134,6 +199,17 @@ absl::Status StoreCredentials(absl::string_view domain, const Credentials& crede
                               std::string config_path) {
   if (config_path.empty()) config_path = DockerConfigPath();
   ASSIGN_OR_RETURN(json config, ReadConfig(config_path));
+  if (const std::string helper = HelperFor(config, domain); !helper.empty()) {
+    const json input = {{"ServerURL", CredentialKey(domain)},
+                        {"Username", credentials.username},
+                        {"Secret", credentials.password}};
+    ASSIGN_OR_RETURN(CommandResult result, RunHelper(helper, "store", input.dump()));
+    if (result.exit_code != 0) {
+      return absl::UnavailableError(absl::StrCat("credential helper docker-credential-", helper,
+                                                 " store failed (exit ", result.exit_code, ")"));
+    }
+    return absl::OkStatus();
+  }
   if (!config.contains("auths") || !config["auths"].is_object()) config["auths"] = json::object();
   json& auths = config["auths"];
   // One entry per registry: drop other spellings of the same key.
@@ -152,6 +228,17 @@ absl::Status StoreCredentials(absl::string_view domain, const Credentials& crede
 absl::Status EraseCredentials(absl::string_view domain, std::string config_path) {
   if (config_path.empty()) config_path = DockerConfigPath();
   ASSIGN_OR_RETURN(json config, ReadConfig(config_path));
+  if (const std::string helper = HelperFor(config, domain); !helper.empty()) {
+    ASSIGN_OR_RETURN(CommandResult result, RunHelper(helper, "erase", CredentialKey(domain)));
+    if (result.exit_code != 0) {
+      if (IsNotFoundAnswer(result)) {
+        return absl::NotFoundError(absl::StrCat("Not logged in to ", domain));
+      }
+      return absl::UnavailableError(absl::StrCat("credential helper docker-credential-", helper,
+                                                 " erase failed (exit ", result.exit_code, ")"));
+    }
+    return absl::OkStatus();
+  }
   bool erased = false;
   if (config.contains("auths") && config["auths"].is_object()) {
     json& auths = config["auths"];

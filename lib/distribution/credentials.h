@@ -6,6 +6,12 @@
 // containers' auth.json (`$REGISTRY_AUTH_FILE`), which has the same "auths" shape. The file
 // is written with mode 0600, atomically, keeping every other key of it as it was.
 //
+// Credential helpers as docker uses them: `credHelpers` (registry host -> NAME) and then
+// `credsStore` (NAME for every registry) in config.json send get, store and erase to
+// `docker-credential-NAME` (found in PATH) with the server URL or a {ServerURL, Username,
+// Secret} JSON on stdin; "credentials not found" on its stdout means none. A helper that is
+// not installed is FAILED_PRECONDITION; one that fails is UNAVAILABLE.
+//
 // Keys are docker's: "https://index.docker.io/v1/" for docker.io, "HOST[:PORT]" otherwise;
 // when reading, "https://HOST/..." and "http://HOST" forms of a key match HOST too.
 // Errors: INVALID_ARGUMENT (a file that is not JSON, an "auth" that is not base64 user:pass),

@@ -78,8 +78,10 @@ class RegistryClient {
   // Streams the blob into sink (not closed), checking size and digest on the way; after a
   // dropped connection it asks for the rest with Range. On DATA_LOSS the sink has seen bad
   // bytes: the caller must discard what it wrote.
+  // With offset > 0 the fetch starts there (Range), the sink holding the bytes before it (a
+  // resumed download): the digest of the whole is then the caller's to check.
   absl::Status FetchBlob(const std::string& repository, const Digest& digest, int64_t size,
-                         layer::ByteSink* sink);
+                         layer::ByteSink* sink, int64_t offset = 0);
 
   // Mounts a blob from another repository of this registry. False when the registry
   // declined (the caller uploads instead).

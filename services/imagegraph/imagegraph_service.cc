@@ -52,6 +52,15 @@ void ToProto(const Image& in, pb::Image* out) {
   if (in.created) rpc::ToTimestamp(*in.created, out->mutable_created());
   out->set_size(in.size);
   out->set_child_count(in.child_count);
+  for (const std::string& digest : in.repo_digests) out->add_repo_digests(digest);
+}
+
+void ToProto(const BlobVariant& in, pb::BlobVariant* out) {
+  out->set_diff_id(in.diff_id);
+  out->set_digest(in.digest);
+  out->set_media_type(in.media_type);
+  out->set_size(in.size);
+  out->set_repository(in.repository);
 }
 
 void ToProto(const Hold& in, pb::Hold* out) {
@@ -107,6 +116,7 @@ grpc::Status ImageGraphService::CreateImage(grpc::ServerContext*,
   for (const auto& layer : request->layers()) image.layers.push_back(FromProto(layer));
   image.parent_id = request->parent_id();
   image.tags.assign(request->tags().begin(), request->tags().end());
+  image.repo_digests.assign(request->repo_digests().begin(), request->repo_digests().end());
   absl::StatusOr<CreateImageResult> result = store_->CreateImage(image);
   if (!result.ok()) return rpc::ToGrpc(result.status());
   ToProto(result->image, response->mutable_image());
@@ -198,9 +208,9 @@ grpc::Status ImageGraphService::ListChildren(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status ImageGraphService::ListReferencedBlobs(
-    grpc::ServerContext*, const pb::ListReferencedBlobsRequest* request,
-    pb::ListReferencedBlobsResponse* response) {
+grpc::Status ImageGraphService::ListReferencedBlobs(grpc::ServerContext*,
+                                                    const pb::ListReferencedBlobsRequest* request,
+                                                    pb::ListReferencedBlobsResponse* response) {
   absl::StatusOr<BlobPage> page =
       store_->ListReferencedBlobs(request->page_size(), request->page_token());
   if (!page.ok()) return rpc::ToGrpc(page.status());
@@ -209,11 +219,10 @@ grpc::Status ImageGraphService::ListReferencedBlobs(
   return grpc::Status::OK;
 }
 
-grpc::Status ImageGraphService::HoldImage(grpc::ServerContext*,
-                                          const pb::HoldImageRequest* request,
+grpc::Status ImageGraphService::HoldImage(grpc::ServerContext*, const pb::HoldImageRequest* request,
                                           pb::HoldImageResponse* response) {
-  absl::StatusOr<Hold> hold = store_->HoldImage(request->image(), request->holder(),
-                                                request->node());
+  absl::StatusOr<Hold> hold =
+      store_->HoldImage(request->image(), request->holder(), request->node());
   if (!hold.ok()) return rpc::ToGrpc(hold.status());
   ToProto(*hold, response->mutable_hold());
   return grpc::Status::OK;
@@ -228,12 +237,49 @@ grpc::Status ImageGraphService::ReleaseImage(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status ImageGraphService::ListHolds(grpc::ServerContext*,
-                                          const pb::ListHoldsRequest* request,
+grpc::Status ImageGraphService::ListHolds(grpc::ServerContext*, const pb::ListHoldsRequest* request,
                                           pb::ListHoldsResponse* response) {
   absl::StatusOr<std::vector<Hold>> holds = store_->ListHolds(request->image());
   if (!holds.ok()) return rpc::ToGrpc(holds.status());
   for (const Hold& hold : *holds) ToProto(hold, response->add_holds());
+  return grpc::Status::OK;
+}
+
+grpc::Status ImageGraphService::AddRepoDigest(grpc::ServerContext*,
+                                              const pb::AddRepoDigestRequest* request,
+                                              pb::AddRepoDigestResponse* response) {
+  absl::StatusOr<Image> image = store_->GetImage(request->image());
+  if (!image.ok()) return rpc::ToGrpc(image.status());
+  absl::StatusOr<std::string> stored = store_->AddRepoDigest(image->id, request->repo_digest());
+  if (!stored.ok()) return rpc::ToGrpc(stored.status());
+  response->set_repo_digest(*stored);
+  response->set_image_id(image->id);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImageGraphService::PutBlobVariant(grpc::ServerContext*,
+                                               const pb::PutBlobVariantRequest* request,
+                                               pb::PutBlobVariantResponse*) {
+  if (!request->has_variant()) {
+    return rpc::ToGrpc(absl::InvalidArgumentError("variant is required"));
+  }
+  const pb::BlobVariant& in = request->variant();
+  BlobVariant variant;
+  variant.diff_id = in.diff_id();
+  variant.digest = in.digest();
+  variant.media_type = in.media_type();
+  variant.size = in.size();
+  variant.repository = in.repository();
+  return rpc::ToGrpc(store_->PutBlobVariant(variant));
+}
+
+grpc::Status ImageGraphService::ListBlobVariants(grpc::ServerContext*,
+                                                 const pb::ListBlobVariantsRequest* request,
+                                                 pb::ListBlobVariantsResponse* response) {
+  absl::StatusOr<std::vector<BlobVariant>> variants =
+      store_->ListBlobVariants(request->diff_id(), request->digest());
+  if (!variants.ok()) return rpc::ToGrpc(variants.status());
+  for (const BlobVariant& variant : *variants) ToProto(variant, response->add_variants());
   return grpc::Status::OK;
 }
 

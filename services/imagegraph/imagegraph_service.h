@@ -45,6 +45,14 @@ class ImageGraphService final : public strata::imagegraph::v1::ImageGraph::Servi
   grpc::Status ListReferencedBlobs(grpc::ServerContext* context,
                                    const v1::ListReferencedBlobsRequest* request,
                                    v1::ListReferencedBlobsResponse* response) override;
+  grpc::Status AddRepoDigest(grpc::ServerContext* context, const v1::AddRepoDigestRequest* request,
+                             v1::AddRepoDigestResponse* response) override;
+  grpc::Status PutBlobVariant(grpc::ServerContext* context,
+                              const v1::PutBlobVariantRequest* request,
+                              v1::PutBlobVariantResponse* response) override;
+  grpc::Status ListBlobVariants(grpc::ServerContext* context,
+                                const v1::ListBlobVariantsRequest* request,
+                                v1::ListBlobVariantsResponse* response) override;
 
  private:
   GraphStore* const store_;

@@ -88,7 +88,8 @@ absl::StatusOr<ImageRef> ParseImageRef(absl::string_view text) {
   absl::StatusOr<Reference> parsed = ParseReference(text);
   if (parsed.ok()) {
     if (!parsed->digest.empty()) {
-      ref.full_id = parsed->digest;  // "repo@sha256:<id>" names the image by id.
+      ref.repo_digest = *parsed;     // A manifest digest recorded by pull or push,
+      ref.full_id = parsed->digest;  // else "repo@sha256:<id>" names the image by id.
     } else {
       ref.implied_tag = !HasExplicitTag(text);
       ref.tag = *std::move(parsed);
@@ -119,6 +120,31 @@ absl::StatusOr<Reference> ParseTagTarget(absl::string_view text) {
                      "id)"));
   }
   return reference;
+}
+
+absl::StatusOr<Reference> ParseRepoDigest(absl::string_view text) {
+  ASSIGN_OR_RETURN(Reference reference, ParseReference(text));
+  if (reference.digest.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("repository digest ", Quote(text), ": no digest (\"repo@sha256:<64 hex>\")"));
+  }
+  return reference;
+}
+
+absl::Status NormalizeBlobVariant(BlobVariant& variant) {
+  LayerDescriptor descriptor;
+  descriptor.digest = variant.digest;
+  descriptor.diff_id = variant.diff_id;
+  descriptor.media_type = variant.media_type;
+  descriptor.size = variant.size;
+  RETURN_IF_ERROR(NormalizeDescriptor(descriptor, "blob variant"));
+  variant.media_type = descriptor.media_type;
+  if (!variant.repository.empty()) {
+    RETURN_IF_ERROR(ValidateRepositoryName(variant.repository));
+    ASSIGN_OR_RETURN(Reference reference, ParseReference(variant.repository));
+    variant.repository = reference.FullName();
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> ParseFullId(absl::string_view text, absl::string_view what) {

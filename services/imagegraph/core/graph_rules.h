@@ -43,6 +43,9 @@ struct ImageRef {
   bool implied_tag = false;
   // Why text is not a tag reference (when it is not one and no other reading applies).
   std::string not_a_reference;
+  // Set when text is "repo[:tag]@sha256:..." : a repository digest (see AddRepoDigest),
+  // which is tried first; the digest is also read as a full id (full_id), as before.
+  std::optional<Reference> repo_digest;
   // "sha256:<64 hex>" when text is a full id, with or without "sha256:", or "repo@sha256:...".
   std::string full_id;
   // Lowercase hex digits (4..63) when text, without an optional "sha256:", is an id prefix.
@@ -56,6 +59,15 @@ absl::StatusOr<ImageRef> ParseImageRef(absl::string_view text);
 // repository that is not a 64-hex string (it would read as an image id).
 // Errors: INVALID_ARGUMENT naming the rule that was broken.
 absl::StatusOr<Reference> ParseTagTarget(absl::string_view text);
+
+// A repository digest, "repo[:tag]@sha256:<64 hex>" (the tag is ignored, as docker does).
+// Errors: INVALID_ARGUMENT (bad grammar, no digest).
+absl::StatusOr<Reference> ParseRepoDigest(absl::string_view text);
+
+// Blob variants: digests well-formed, a layer media type, size >= 0, and a repository that is
+// empty or a full repository name (normalised to domain/path).
+// Errors: INVALID_ARGUMENT naming what is wrong.
+absl::Status NormalizeBlobVariant(BlobVariant& variant);
 
 // A full image id: "sha256:<64 hex>" or "<64 hex>", normalized to the former.
 // Errors: INVALID_ARGUMENT.

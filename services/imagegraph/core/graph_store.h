@@ -65,6 +65,8 @@ struct Image {
   // Sum of the layers' uncompressed sizes.
   int64_t size = 0;
   int32_t child_count = 0;
+  // "repo@sha256:<manifest digest>" (docker's RepoDigests), familiar names, sorted.
+  std::vector<std::string> repo_digests;
 };
 
 // What CreateImage is given.
@@ -75,6 +77,18 @@ struct NewImage {
   std::string parent_id;
   // "repo[:tag]" references to point at the image.
   std::vector<std::string> tags;
+  // "repo@sha256:<manifest digest>" to record with it.
+  std::vector<std::string> repo_digests;
+};
+
+// A blob that holds a layer's content in some compression: kept in layerstore (repository
+// empty) or held by a registry repository (its full name, "localhost:5000/team/app").
+struct BlobVariant {
+  std::string diff_id;
+  std::string digest;
+  std::string media_type;
+  int64_t size = 0;
+  std::string repository;
 };
 
 struct PutLayerResult {
@@ -204,8 +218,7 @@ class GraphStore {
   // Points target ("repo[:tag]") at the image named by image_ref, moving it atomically.
   // Errors: INVALID_ARGUMENT (target breaks the reference grammar: the rule it broke), and
   // those of GetImage for image_ref.
-  virtual absl::StatusOr<TagResult> Tag(absl::string_view image_ref,
-                                        absl::string_view target) = 0;
+  virtual absl::StatusOr<TagResult> Tag(absl::string_view image_ref, absl::string_view target) = 0;
 
   // Removes one tag. Errors: INVALID_ARGUMENT (malformed reference), NOT_FOUND (no such tag).
   virtual absl::StatusOr<UntagResult> Untag(absl::string_view reference) = 0;
@@ -245,6 +258,21 @@ class GraphStore {
   // Errors: INVALID_ARGUMENT (malformed page size or token).
   virtual absl::StatusOr<BlobPage> ListReferencedBlobs(int page_size,
                                                        absl::string_view page_token) = 0;
+
+  // Records "repo@sha256:<manifest digest>" as a name of the image named by image_ref (moved
+  // to it when it named another); returns the familiar form stored.
+  // Errors: INVALID_ARGUMENT (not a repository with a digest), those of GetImage.
+  virtual absl::StatusOr<std::string> AddRepoDigest(absl::string_view image_ref,
+                                                    absl::string_view repo_digest) = 0;
+
+  // Records a blob variant (see BlobVariant); the same digest and repository again updates it.
+  // Errors: INVALID_ARGUMENT (malformed digests, media type, negative size, bad repository).
+  virtual absl::Status PutBlobVariant(const BlobVariant& variant) = 0;
+
+  // The variants with this diff id and/or this digest (empty: any), newest first, at most 100.
+  // Errors: INVALID_ARGUMENT (both empty, or malformed).
+  virtual absl::StatusOr<std::vector<BlobVariant>> ListBlobVariants(absl::string_view diff_id,
+                                                                    absl::string_view digest) = 0;
 };
 
 }  // namespace strata::imagegraph

@@ -241,6 +241,13 @@ absl::StatusOr<CreateImageResult> PostgresGraphStore::CreateImage(const NewImage
     tag_names.push_back(tag.name);
     tag_tags.push_back(tag.tag);
   }
+  std::vector<std::string> digest_names;
+  std::vector<std::string> digest_digests;
+  for (const std::string& text : spec.repo_digests) {
+    ASSIGN_OR_RETURN(Reference reference, ParseRepoDigest(text));
+    digest_names.push_back(reference.name);
+    digest_digests.push_back(reference.digest);
+  }
   const std::string layers_text = JsonText(layers);
   const std::string history_text = JsonText(history);
   CreateImageResult result;
@@ -263,6 +270,10 @@ absl::StatusOr<CreateImageResult> PostgresGraphStore::CreateImage(const NewImage
     if (!tag_names.empty()) {
       tx.exec_prepared("tags_upsert", ToArrayLiteral(tag_names), ToArrayLiteral(tag_tags),
                        image.id);
+    }
+    if (!digest_names.empty()) {
+      tx.exec_prepared("repo_digests_upsert", ToArrayLiteral(digest_names),
+                       ToArrayLiteral(digest_digests), image.id);
     }
     std::vector<Image> loaded = LoadImages(tx, {image.id});
     if (loaded.empty()) return absl::AbortedError(absl::StrCat("image ", image.id, " vanished"));
@@ -303,7 +314,10 @@ absl::StatusOr<ImagePage> PostgresGraphStore::ListImages(const ListImagesOptions
   }
 
   // The filters are fixed fragments; every value is a parameter.
-  const std::string has_tag = "EXISTS (SELECT 1 FROM tags t WHERE t.image_id = i.id)";
+  // A repository digest names an image as a tag does (docker lists "repo <none>" for it).
+  const std::string has_tag =
+      "(EXISTS (SELECT 1 FROM tags t WHERE t.image_id = i.id)"
+      " OR EXISTS (SELECT 1 FROM repo_digests r WHERE r.image_id = i.id))";
   const std::string has_child = "EXISTS (SELECT 1 FROM images c WHERE c.parent_id = i.id)";
   const std::string order_key = "coalesce(i.created, '-infinity'::timestamptz)";
   std::vector<std::string> conditions;
@@ -313,9 +327,11 @@ absl::StatusOr<ImagePage> PostgresGraphStore::ListImages(const ListImagesOptions
     return absl::StrCat("$", params.size());
   };
   if (!options.repository.empty()) {
-    conditions.push_back(
-        absl::StrCat("EXISTS (SELECT 1 FROM tags t WHERE t.image_id = i.id AND t.repository = ",
-                     param(repository), ")"));
+    const std::string name = param(repository);
+    conditions.push_back(absl::StrCat(
+        "(EXISTS (SELECT 1 FROM tags t WHERE t.image_id = i.id AND t.repository = ", name,
+        ") OR EXISTS (SELECT 1 FROM repo_digests r WHERE r.image_id = i.id AND r.repository = ",
+        name, "))"));
   }
   if (options.dangling.has_value()) {
     conditions.push_back(*options.dangling ? absl::StrCat("NOT ", has_tag, " AND NOT ", has_child)
@@ -424,15 +440,31 @@ absl::StatusOr<DeleteImageResult> PostgresGraphStore::DeleteImage(
     if (locked.empty()) return absl::AbortedError(absl::StrCat(what, " was deleted meanwhile"));
     std::string parent = Str(locked[0][0]);
 
-    if (resolved.tag) {
-      // By tag: remove that tag; the image goes too when that was its last tag and no child
-      // image depends on it.
-      const std::string reference = absl::StrCat(resolved.tag->name, ":", resolved.tag->tag);
-      if (tx.exec_prepared("tag_delete_of_image", resolved.tag->name, resolved.tag->tag, id)
-              .empty()) {
-        return absl::AbortedError(absl::StrCat("tag ", reference, " moved meanwhile"));
+    if (resolved.tag || resolved.repo_digest) {
+      // By tag (or repository digest): remove that name; the image goes too when that was
+      // its last name and no child image depends on it. As docker does, the digests of a
+      // repository go with its last tag.
+      std::string reference;
+      if (resolved.tag) {
+        reference = absl::StrCat(resolved.tag->name, ":", resolved.tag->tag);
+        if (tx.exec_prepared("tag_delete_of_image", resolved.tag->name, resolved.tag->tag, id)
+                .empty()) {
+          return absl::AbortedError(absl::StrCat("tag ", reference, " moved meanwhile"));
+        }
+        result.untagged.push_back(reference);
+        for (const pqxx::row& row :
+             tx.exec_prepared("repo_digests_delete_untagged_repository", id, resolved.tag->name)) {
+          result.untagged.push_back(Str(row[0]));
+        }
+      } else {
+        reference = absl::StrCat(resolved.repo_digest->name, "@", resolved.repo_digest->digest);
+        if (tx.exec_prepared("repo_digest_delete_of_image", resolved.repo_digest->name,
+                             resolved.repo_digest->digest, id)
+                .empty()) {
+          return absl::AbortedError(absl::StrCat(reference, " moved meanwhile"));
+        }
+        result.untagged.push_back(reference);
       }
-      result.untagged.push_back(reference);
       if (HasTags(tx, id)) return absl::OkStatus();
       // Its last tag: an image something holds would be left dangling under it, so only
       // when forced (docker's rule, children or not).
@@ -467,6 +499,9 @@ absl::StatusOr<DeleteImageResult> PostgresGraphStore::DeleteImage(
       if (!holders.empty() && !options.force) return HeldError(id, "", holders);
       tx.exec_prepared("image_untag_all", id);
       result.untagged = std::move(tags);
+      for (const pqxx::row& row : tx.exec_prepared("image_repo_digests_delete_all", id)) {
+        result.untagged.push_back(Str(row[0]));
+      }
       if (!holders.empty()) {
         result.held_by = std::move(holders);
         return absl::OkStatus();

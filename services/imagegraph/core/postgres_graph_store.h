@@ -54,6 +54,11 @@ class PostgresGraphStore final : public GraphStore {
   absl::StatusOr<std::vector<Hold>> ListHolds(absl::string_view image_ref) override;
   absl::StatusOr<BlobPage> ListReferencedBlobs(int page_size,
                                                absl::string_view page_token) override;
+  absl::StatusOr<std::string> AddRepoDigest(absl::string_view image_ref,
+                                            absl::string_view repo_digest) override;
+  absl::Status PutBlobVariant(const BlobVariant& variant) override;
+  absl::StatusOr<std::vector<BlobVariant>> ListBlobVariants(absl::string_view diff_id,
+                                                            absl::string_view digest) override;
 
  private:
   // Migrates once per process, on the first call that reaches the database.

@@ -83,6 +83,12 @@ Image ImageFromRow(const pqxx::row& row, int first) {
     }
     std::sort(image.tags.begin(), image.tags.end());
   }
+  if (!row[first + 8].is_null()) {
+    for (const json& digest : json::parse(Str(row[first + 8]))) {
+      image.repo_digests.push_back(digest.get<std::string>());
+    }
+    std::sort(image.repo_digests.begin(), image.repo_digests.end());
+  }
   return image;
 }
 
@@ -106,7 +112,7 @@ std::vector<Image> LoadImages(pqxx::transaction_base& tx, const std::vector<std:
   return out;
 }
 
-// Runs a statement taking the resolution parameters ($1..$5 of ResolveSql) for ref:
+// Runs a statement taking the resolution parameters ($1..$6 of ResolveSql) for ref:
 // "resolve_images", "resolve_ids" or "history_by_ref".
 pqxx::result ExecResolve(pqxx::transaction_base& tx, const char* statement, const ImageRef& ref) {
   std::string low;
@@ -116,8 +122,10 @@ pqxx::result ExecResolve(pqxx::transaction_base& tx, const char* statement, cons
     low = absl::StrCat("sha256:", ref.prefix);
     high = absl::StrCat(low, "g");
   }
-  return tx.exec_prepared(statement, ref.tag ? ref.tag->name : "", ref.tag ? ref.tag->tag : "",
-                          ref.full_id, low, high);
+  const std::string repository =
+      ref.tag ? ref.tag->name : (ref.repo_digest ? ref.repo_digest->name : "");
+  return tx.exec_prepared(statement, repository, ref.tag ? ref.tag->tag : "", ref.full_id, low,
+                          high, ref.repo_digest ? ref.repo_digest->digest : "");
 }
 
 // Picks the row a reference resolves to among the rows of a resolution statement (rank in
@@ -167,7 +175,10 @@ absl::StatusOr<Resolved> Resolve(pqxx::transaction_base& tx, const ImageRef& ref
   ASSIGN_OR_RETURN(size_t picked, PickResolved(ref, rows));
   Resolved resolved;
   resolved.id = Str(rows[picked][1]);
-  if (rows[picked][0].as<int>() == 1) resolved.tag = ref.tag;
+  if (rows[picked][0].as<int>() == 1) {
+    resolved.tag = ref.tag;
+    resolved.repo_digest = ref.repo_digest;
+  }
   return resolved;
 }
 

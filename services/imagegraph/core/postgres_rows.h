@@ -46,17 +46,19 @@ pqxx::result ExecResolve(pqxx::transaction_base& tx, const char* statement, cons
 // Errors: FAILED_PRECONDITION (ambiguous prefix), NOT_FOUND.
 absl::StatusOr<size_t> PickResolved(const ImageRef& ref, const pqxx::result& rows);
 
-
 // What a reference resolved to.
 struct Resolved {
   std::string id;
   // Set when the reference named an existing tag (and resolved through it).
   std::optional<Reference> tag;
+  // Set when it named an existing repository digest (and resolved through it).
+  std::optional<Reference> repo_digest;
 };
 
 // Resolves a reference to an image id. Errors: as PickResolved.
 absl::StatusOr<Resolved> Resolve(pqxx::transaction_base& tx, const ImageRef& ref);
 
+// Whether the image has a name left: a tag or a repository digest.
 bool HasTags(pqxx::transaction_base& tx, const std::string& id);
 // Short ids of up to `limit` child images.
 std::vector<std::string> Children(pqxx::transaction_base& tx, const std::string& id, int limit);

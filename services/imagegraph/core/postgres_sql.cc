@@ -16,13 +16,19 @@ std::string ImageColumns() {
          " l.size, l.uncompressed_size) ORDER BY il.position)"
          " FROM image_layers il JOIN layers l ON l.chain_id = il.chain_id"
          " WHERE il.image_id = i.id),"
-         " (SELECT json_agg(t.repository || ':' || t.tag) FROM tags t WHERE t.image_id = i.id)";
+         " (SELECT json_agg(t.repository || ':' || t.tag) FROM tags t WHERE t.image_id = i.id),"
+         " (SELECT json_agg(r.repository || '@' || r.digest) FROM repo_digests r"
+         " WHERE r.image_id = i.id)";
 }
 
 std::string ResolveSql(const std::string& columns) {
   return absl::StrCat("SELECT 1, ", columns,
                       " FROM images i WHERE i.id ="
                       " (SELECT image_id FROM tags WHERE repository = $1 AND tag = $2)"
+                      " UNION ALL SELECT 1, ",
+                      columns,
+                      " FROM images i WHERE i.id ="
+                      " (SELECT image_id FROM repo_digests WHERE repository = $1 AND digest = $6)"
                       " UNION ALL SELECT 2, ",
                       columns,
                       " FROM images i WHERE i.id = $3"
@@ -58,7 +64,8 @@ std::string HistorySql(const std::string& target_cte) {
 
 const std::vector<std::pair<std::string, std::string>>& Statements() {
   static const auto* statements = new std::vector<std::pair<std::string, std::string>>{
-      // Resolution of a reference in one statement: rank 1 is the tag ($1, $2), rank 2 the
+      // Resolution of a reference in one statement: rank 1 is the tag ($1, $2) or the
+      // repository digest ($1, $6), rank 2 the
       // full id ($3), rank 3 the ids in the prefix range [$4, $5). Unused readings get ''.
       {"resolve_images", ResolveSql(ImageColumns())},
       {"resolve_ids", ResolveSql("i.id")},
@@ -119,7 +126,9 @@ const std::vector<std::pair<std::string, std::string>>& Statements() {
        " RETURNING image_id"},
       // Deleting images.
       {"image_lock", "SELECT coalesce(parent_id, '') FROM images WHERE id = $1 FOR UPDATE"},
-      {"image_has_tags", "SELECT EXISTS (SELECT 1 FROM tags WHERE image_id = $1)"},
+      {"image_has_tags",
+       "SELECT EXISTS (SELECT 1 FROM tags WHERE image_id = $1)"
+       " OR EXISTS (SELECT 1 FROM repo_digests WHERE image_id = $1)"},
       {"image_children", "SELECT id FROM images WHERE parent_id = $1 ORDER BY id LIMIT $2"},
       {"image_tags", "SELECT repository, tag FROM tags WHERE image_id = $1"},
       {"image_untag_all", "DELETE FROM tags WHERE image_id = $1 RETURNING repository, tag"},
@@ -133,6 +142,33 @@ const std::vector<std::pair<std::string, std::string>>& Statements() {
        "SELECT DISTINCT parent_chain_id FROM layers"
        " WHERE parent_chain_id = ANY($1::text[]) AND NOT (chain_id = ANY($1::text[]))"},
       {"layers_delete", "DELETE FROM layers WHERE chain_id = ANY($1::text[])"},
+      // Repository digests (postgres_repo_digests.cc, and DeleteImage).
+      {"repo_digests_upsert",
+       "INSERT INTO repo_digests (repository, digest, image_id)"
+       " SELECT u.repository, u.digest, $3 FROM unnest($1::text[], $2::text[])"
+       " AS u(repository, digest)"
+       " ON CONFLICT (repository, digest) DO UPDATE SET image_id = EXCLUDED.image_id,"
+       " updated = now()"},
+      {"repo_digest_delete_of_image",
+       "DELETE FROM repo_digests WHERE repository = $1 AND digest = $2 AND image_id = $3"
+       " RETURNING digest"},
+      // After a tag went: the digests of its repository go when no tag of it is left.
+      {"repo_digests_delete_untagged_repository",
+       "DELETE FROM repo_digests r WHERE r.image_id = $1 AND r.repository = $2"
+       " AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.image_id = $1 AND t.repository = $2)"
+       " RETURNING r.repository || '@' || r.digest"},
+      {"image_repo_digests_delete_all",
+       "DELETE FROM repo_digests WHERE image_id = $1 RETURNING repository || '@' || digest"},
+      // Blob variants.
+      {"blob_variant_upsert",
+       "INSERT INTO blob_variants (digest, repository, diff_id, media_type, size)"
+       " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (digest, repository) DO UPDATE SET"
+       " diff_id = EXCLUDED.diff_id, media_type = EXCLUDED.media_type, size = EXCLUDED.size,"
+       " updated = now()"},
+      {"blob_variants_list",
+       "SELECT diff_id, digest, media_type, size, repository FROM blob_variants"
+       " WHERE ($1 = '' OR diff_id = $1) AND ($2 = '' OR digest = $2)"
+       " ORDER BY updated DESC, digest, repository LIMIT 100"},
       // History: the steps newest first; the image of each step found by walking the parent
       // chain (newest step = the image, the next = its parent, ...). By id ($1), or by
       // reference with the resolution in the same statement (no rows unless it resolves).
@@ -161,12 +197,17 @@ const std::vector<std::pair<std::string, std::string>>& Statements() {
       {"holds_all",
        "SELECT holder, image_id, node, (extract(epoch FROM created) * 1000000)::int8"
        " FROM image_holds ORDER BY holder"},
-      // Blobs still referenced: layer blobs and image configs, sorted, after a key.
+      // Blobs still referenced: layer blobs, image configs and the kept variants of layers
+      // still registered, sorted, after a key.
       {"blobs_page",
        "SELECT DISTINCT d FROM ("
        " (SELECT DISTINCT digest AS d FROM layers WHERE digest > $1 ORDER BY digest LIMIT $2)"
        " UNION ALL"
-       " (SELECT id FROM images WHERE id > $1 ORDER BY id LIMIT $2)) s"
+       " (SELECT id FROM images WHERE id > $1 ORDER BY id LIMIT $2)"
+       " UNION ALL"
+       " (SELECT v.digest FROM blob_variants v WHERE v.repository = '' AND v.digest > $1"
+       "  AND EXISTS (SELECT 1 FROM layers l WHERE l.diff_id = v.diff_id)"
+       "  ORDER BY v.digest LIMIT $2)) s"
        " ORDER BY d LIMIT $2"},
   };
   return *statements;

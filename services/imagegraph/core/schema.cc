@@ -125,6 +125,43 @@ UPDATE tags SET repository = pg_temp.familiar(repository)
   WHERE repository <> pg_temp.familiar(repository);
 DROP FUNCTION pg_temp.familiar(text);
 )sql"},
+    {4, "repo_digests (docker's RepoDigests) and blob_variants (a layer's blobs by compression)",
+     R"sql(
+-- IF NOT EXISTS: tests re-run migrations from 3 on a database that has these.
+-- "repository@digest" names of images: the manifest digest a registry repository holds the
+-- image under (recorded by pull and push). Repositories are familiar, as in tags.
+CREATE TABLE IF NOT EXISTS repo_digests (
+  repository text COLLATE "C" NOT NULL,
+  digest     text COLLATE "C" NOT NULL,
+  image_id   text COLLATE "C" NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+  updated    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (repository, digest),
+  CONSTRAINT repo_digests_repository CHECK (repository ~ '^[A-Za-z0-9]' AND length(repository) <= 255),
+  CONSTRAINT repo_digests_digest CHECK (digest ~ '^sha256:[0-9a-f]{64}$')
+);
+CREATE INDEX IF NOT EXISTS repo_digests_image_id ON repo_digests (image_id);
+
+-- Blobs holding a layer's content (diff id) in some compression: kept in layerstore
+-- (repository '': a push's gzip conversion of a zstd layer, reused by the next push or save),
+-- or held by a registry repository (full name; a source of cross-repository mounts).
+CREATE TABLE IF NOT EXISTS blob_variants (
+  digest     text COLLATE "C" NOT NULL,
+  repository text COLLATE "C" NOT NULL DEFAULT '',
+  diff_id    text COLLATE "C" NOT NULL,
+  media_type text NOT NULL,
+  size       bigint NOT NULL,
+  updated    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (digest, repository),
+  CONSTRAINT blob_variants_digest CHECK (digest ~ '^sha256:[0-9a-f]{64}$'),
+  CONSTRAINT blob_variants_diff_id CHECK (diff_id ~ '^sha256:[0-9a-f]{64}$'),
+  CONSTRAINT blob_variants_media_type CHECK (media_type <> ''),
+  CONSTRAINT blob_variants_size CHECK (size >= 0),
+  CONSTRAINT blob_variants_repository CHECK (length(repository) <= 255)
+);
+CREATE INDEX IF NOT EXISTS blob_variants_diff_id ON blob_variants (diff_id);
+-- The variants kept are referenced while a layer with their diff id is.
+CREATE INDEX IF NOT EXISTS layers_diff_id ON layers (diff_id);
+)sql"},
 };
 
 // Any constant: the key of the advisory lock migrations take.
