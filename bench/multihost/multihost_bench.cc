@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
           const std::string name = absl::StrCat("load-", node, "-", loop, "-", i);
           auto fail = [&](const std::string& step, const strata::CommandResult& result) {
             absl::MutexLock lock(&mu);
-            errors.push_back(absl::StrCat(name, " ", step, ": ", result.error));
+            errors.push_back(absl::StrCat(name, " ", step, ": ", result.error_output));
           };
           strata::CommandResult made = hosts.Strata(
               node, {"run", "--name", name, "base", "sh", "-c", "echo " + name + " > /who"});
@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
           strata::CommandResult ran = hosts.Strata(next, {"run", "--rm", id, "cat", "/who"});
           const double run = absl::ToDoubleMilliseconds(absl::Now() - t0);
           if (ran.exit_code != 0 || ran.output != name + "\n") {
-            ran.error += " (printed \"" + ran.output + "\")";
+            ran.error_output += " (printed \"" + ran.output + "\")";
             fail("run on the next node", ran);
             continue;
           }

@@ -27,7 +27,7 @@ std::string NodeIp(int i) { return absl::StrCat("127.0.", 21 + i, ".1"); }
 
 namespace {
 
-std::string NodeName(int i) { return absl::StrCat("node-", static_cast<char>('a' + i)); }
+std::string NodeName(int i) { return "node-" + std::string(1, static_cast<char>('a' + i)); }
 
 // "ipv4:A,B" from every replica's address.
 template <typename Replicas>
