@@ -33,9 +33,22 @@ constexpr int kA = 0, kB = 1, kC = 2;
 
 std::string Trim(const std::string& text) { return std::string(absl::StripAsciiWhitespace(text)); }
 
-// The first file under `prefix` that process `pid` holds open and that is at least
-// min_size bytes long; empty when there is none.
-std::string OpenFileUnder(pid_t pid, const std::string& prefix, int64_t min_size) {
+// The file offset of descriptor `fd` of process `pid` (from /proc/PID/fdinfo), or -1.
+int64_t FilePosition(pid_t pid, const std::string& fd) {
+  absl::StatusOr<std::string> info = ReadFile(absl::StrCat("/proc/", pid, "/fdinfo/", fd));
+  int64_t position = -1;
+  if (info.ok() && absl::StartsWith(*info, "pos:")) {
+    (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(info->substr(4, info->find('\n') - 4)),
+                           &position);
+  }
+  return position;
+}
+
+// The first file under `prefix` that process `pid` holds open, at least min_size bytes long,
+// with its descriptor's offset past 1 MiB and at least `ahead` bytes before the end (a read
+// well under way that is far from done); empty when there is none.
+std::string OpenFileUnder(pid_t pid, const std::string& prefix, int64_t min_size,
+                          int64_t ahead = 0) {
   const std::string fd_dir = absl::StrCat("/proc/", pid, "/fd");
   DIR* dir = ::opendir(fd_dir.c_str());
   if (dir == nullptr) return "";
@@ -48,7 +61,9 @@ std::string OpenFileUnder(pid_t pid, const std::string& prefix, int64_t min_size
     const std::string path(target, static_cast<size_t>(length));
     struct stat st;
     if (absl::StartsWith(path, prefix) && ::stat(link.c_str(), &st) == 0 &&
-        st.st_size >= min_size) {
+        st.st_size >= min_size &&
+        (ahead == 0 || (FilePosition(pid, entry->d_name) > (1 << 20) &&
+                        FilePosition(pid, entry->d_name) < st.st_size - ahead))) {
       found = path;
       break;
     }
@@ -115,11 +130,14 @@ class MultihostTest : public ::testing::Test {
 
   // Polls every layerstore replica until one holds open a file under `prefix` of at least
   // min_size bytes; returns its index, or -1 after `timeout`.
-  static int ReplicaServing(const std::string& prefix, int64_t min_size, absl::Duration timeout) {
+  static int ReplicaServing(const std::string& prefix, int64_t min_size, absl::Duration timeout,
+                            int64_t ahead = 0) {
     const absl::Time deadline = absl::Now() + timeout;
     while (absl::Now() < deadline) {
       for (int i = 0; i < 2; ++i) {
-        if (!OpenFileUnder(topology_->layerstore_pid(i), prefix, min_size).empty()) return i;
+        if (!OpenFileUnder(topology_->layerstore_pid(i), prefix, min_size, ahead).empty()) {
+          return i;
+        }
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
@@ -210,6 +228,8 @@ TEST_F(MultihostTest, ALayerstoreReplicaKilledMidCommitAndMidPull) {
   ASSERT_EQ(commit.exit_code, 0) << commit.error_output;
   std::cout << "commit finished " << absl::FormatDuration(absl::Now() - killed)
             << " after layerstore replica " << victim << " was killed mid-upload" << std::endl;
+  EXPECT_TRUE(absl::StrContains(topology_->NodeLog(kA), "streaming it again"))
+      << "the commit did not meet the kill";
   ASSERT_TRUE(topology_->RestartLayerstore(victim).ok());
   Ok(kA, {"rm", "big"});
 
@@ -218,8 +238,24 @@ TEST_F(MultihostTest, ALayerstoreReplicaKilledMidCommitAndMidPull) {
   std::thread runner([&] {
     run = topology_->Strata(kB, {"run", "--rm", "big:1", "sha256sum", "-c", "/big.sum"});
   });
-  const int reader =
-      ReplicaServing(topology_->store_dir() + "/blobs/", 64 << 20, absl::Seconds(60));
+  // Caught well before the end: node B has unpacked 16 to 96 MiB of the 192, so it must
+  // resume from the other replica to get it whole. (The replica reads with pread: its file
+  // offset says nothing, the node's unpacking directory does.)
+  int reader = -1;
+  const absl::Time give_up = absl::Now() + absl::Seconds(60);
+  while (reader < 0 && absl::Now() < give_up) {
+    const int serving =
+        ReplicaServing(topology_->store_dir() + "/blobs/", 64 << 20, absl::Milliseconds(1));
+    if (serving < 0) continue;
+    auto unpacked = topology_->InNode(
+        kB, "du -sm " + topology_->node_state(kB) +
+                "/root/snapshots/.tmp-* 2>/dev/null | awk '{s+=$1} END {print s+0}'");
+    int megabytes = 0;
+    if (unpacked.ok() && absl::SimpleAtoi(Trim(unpacked->output), &megabytes) && megabytes >= 16 &&
+        megabytes <= 96) {
+      reader = serving;
+    }
+  }
   const absl::Time reader_killed = absl::Now();
   if (reader >= 0) topology_->KillLayerstore(reader);
   runner.join();
@@ -228,6 +264,8 @@ TEST_F(MultihostTest, ALayerstoreReplicaKilledMidCommitAndMidPull) {
   EXPECT_EQ(run.output, "/big: OK\n");
   std::cout << "run finished " << absl::FormatDuration(absl::Now() - reader_killed)
             << " after layerstore replica " << reader << " was killed mid-read" << std::endl;
+  EXPECT_TRUE(absl::StrContains(topology_->NodeLog(kB), "resuming at byte"))
+      << "the read did not meet the kill";
   ASSERT_TRUE(topology_->RestartLayerstore(reader).ok());
   // Both replicas serve again: a fresh node-C run reads the same layer whole.
   EXPECT_EQ(Ok(kC, {"run", "--rm", "big:1", "sha256sum", "-c", "/big.sum"}), "/big: OK\n");

@@ -145,6 +145,11 @@ absl::Status Topology::Restart(Replica& replica) {
   return absl::OkStatus();
 }
 
+std::string Topology::NodeLog(int node) const {
+  absl::StatusOr<std::string> log = ReadFile(nodes_[node].process->log_path());
+  return log.ok() ? *log : std::string();
+}
+
 std::string Topology::node_state(int node) const {
   return absl::StrCat(short_dir_, "/", NodeName(node));
 }

@@ -73,6 +73,8 @@ class Topology {
 
   // Runs `sh -c script` inside node `node`'s mount namespace (to look at its private state).
   absl::StatusOr<CommandResult> InNode(int node, const std::string& script);
+  // What node `node`'s runtime has logged so far.
+  std::string NodeLog(int node) const;
   // The node's state directory (seen only from inside its namespace).
   std::string node_state(int node) const;
 
