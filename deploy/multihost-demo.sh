@@ -114,10 +114,10 @@ up() {
   chown -R postgres:postgres "$dir/postgres"
   chmod 0700 "$dir/postgres/data"
   runuser -u postgres -- "$pg_bin/initdb" -D "$dir/postgres/data" -U postgres \
-    --auth-local=trust -E UTF8 --locale=C >"$dir/logs/initdb.log"
+    --auth-local=trust -E UTF8 --locale=C >"$dir/logs/initdb.log" 2>&1
   printf "listen_addresses = ''\nport = %s\nunix_socket_directories = '%s'\n" \
     "$pg_port" "$dir/postgres/run" >>"$dir/postgres/data/postgresql.conf"
-  runuser -u postgres -- "$pg_bin/pg_ctl" -D "$dir/postgres/data" -l "$dir/logs/postgres.log" \
+  runuser -u postgres -- "$pg_bin/pg_ctl" -D "$dir/postgres/data" -l "$dir/postgres/postgres.log" \
     -w -t 60 start >/dev/null
   local database="host=$dir/postgres/run port=$pg_port user=postgres dbname=postgres"
 
