@@ -1,18 +1,42 @@
 #include "services/runtime/layerstore_blobs.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "lib/base/errors.h"
+#include "lib/base/log.h"
 
 namespace strata::runtime {
 namespace {
 
+// A blob as a stream that survives the layerstore replica serving it going away: on
+// UNAVAILABLE it reopens the blob where it stopped (round_robin picks a replica still up), a
+// few times. The snapshotter verifies the digest of what it got, so a resumed stream that
+// joined wrong could not pass unnoticed.
 class ReaderSource : public layer::ByteSource {
  public:
-  explicit ReaderSource(std::unique_ptr<layerstore::BlobReader> reader)
-      : reader_(std::move(reader)) {}
-  absl::StatusOr<absl::string_view> Read() override { return reader_->Next(); }
+  ReaderSource(layerstore::LayerstoreClient* client, Digest digest,
+               std::unique_ptr<layerstore::BlobReader> reader)
+      : client_(client), digest_(std::move(digest)), reader_(std::move(reader)) {}
+
+  absl::StatusOr<absl::string_view> Read() override {
+    for (int attempt = 1;; ++attempt) {
+      const int64_t offset = reader_->offset();
+      absl::StatusOr<absl::string_view> chunk = reader_->Next();
+      if (chunk.ok() || !absl::IsUnavailable(chunk.status()) || attempt > kResumes) return chunk;
+      STRATA_LOG(WARNING) << "reading " << digest_.str() << " from layerstore: " << chunk.status()
+                          << "; resuming at byte " << offset;
+      absl::SleepFor(absl::Milliseconds(100) * attempt);
+      absl::StatusOr<std::unique_ptr<layerstore::BlobReader>> reopened =
+          client_->OpenReader(digest_, offset);
+      if (!reopened.ok()) return reopened.status();
+      reader_ = std::move(*reopened);
+    }
+  }
 
  private:
+  static constexpr int kResumes = 3;
+  layerstore::LayerstoreClient* client_;
+  const Digest digest_;
   std::unique_ptr<layerstore::BlobReader> reader_;
 };
 
@@ -31,8 +55,8 @@ class WriterUpload : public BlobUpload {
     ASSIGN_OR_RETURN(layerstore::CommitResult stored, writer_->Commit());
     if (stored.digest != digest || stored.size != size) {
       return absl::InternalError(absl::StrCat("layerstore stored ", stored.digest.str(), " (",
-                                              stored.size, " bytes), the layer is ",
-                                              digest.str(), " (", size, " bytes)"));
+                                              stored.size, " bytes), the layer is ", digest.str(),
+                                              " (", size, " bytes)"));
     }
     return absl::OkStatus();
   }
@@ -51,7 +75,7 @@ class WriterUpload : public BlobUpload {
 
 absl::StatusOr<std::unique_ptr<layer::ByteSource>> LayerstoreBlobs::Open(const Digest& digest) {
   ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobReader> reader, client_.OpenReader(digest));
-  return std::unique_ptr<layer::ByteSource>(new ReaderSource(std::move(reader)));
+  return std::unique_ptr<layer::ByteSource>(new ReaderSource(&client_, digest, std::move(reader)));
 }
 
 absl::StatusOr<std::unique_ptr<BlobUpload>> LayerstoreBlobs::StartUpload(const std::string& ref) {

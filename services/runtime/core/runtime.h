@@ -26,6 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "lib/layer/compression.h"
+#include "lib/layer/layer_writer.h"
 #include "lib/layer/overlay_diff.h"
 #include "lib/layer/stream.h"
 #include "lib/oci/image_config.h"
@@ -232,6 +233,11 @@ class Runtime {
   // op_mu (shared at least) so it stays mounted.
   absl::StatusOr<UniqueFd> OpenRootfs(Entry& entry, ContainerRecord* record);
   bool WaitForExit(Entry& entry, absl::Time deadline);
+  // One attempt at Commit's upload: the upper directory as a layer blob, committed in the
+  // blob store under a fresh ref (aborted on failure). Errors: the blob store's (UNAVAILABLE
+  // when it went away: another attempt may reach another replica), the tree walk's.
+  absl::StatusOr<layer::LayerDigests> UploadUpper(int upper_fd, const ContainerRecord& record,
+                                                  const CommitOptions& options);
 
   const RuntimeOptions options_;
   const NodeLayout layout_;

@@ -28,6 +28,26 @@ absl::StatusOr<std::vector<layer::Change>> Runtime::Diff(const std::string& cont
   return layer::OverlayChanges(layout_.Container(record.id).upper, LowerDirs(record));
 }
 
+absl::StatusOr<layer::LayerDigests> Runtime::UploadUpper(int upper_fd,
+                                                         const ContainerRecord& record,
+                                                         const CommitOptions& options) {
+  absl::StatusOr<std::unique_ptr<BlobUpload>> upload = blobs_->StartUpload(
+      absl::StrCat("commit-", record.id.substr(0, 16), "-", absl::ToUnixNanos(absl::Now())));
+  if (!upload.ok()) return Annotate(upload.status(), "commit: layerstore");
+  absl::StatusOr<layer::LayerDigests> digests = layer::WriteOverlayUpperAsLayer(
+      upper_fd, {.compression = options.compression}, upload->get());
+  if (!digests.ok()) {
+    (*upload)->Abort();
+    return Annotate(digests.status(), absl::StrCat("commit of container \"", record.name, "\""));
+  }
+  absl::Status committed = (*upload)->Commit(digests->digest, static_cast<int64_t>(digests->size));
+  if (!committed.ok()) {
+    (*upload)->Abort();
+    return Annotate(committed, "commit: storing the layer");
+  }
+  return digests;
+}
+
 absl::StatusOr<CommitResult> Runtime::Commit(const std::string& container,
                                              const CommitOptions& options) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
@@ -49,29 +69,26 @@ absl::StatusOr<CommitResult> Runtime::Commit(const std::string& container,
     thaw();
     return ErrnoStatus(errno, "open " + upper);
   }
-  absl::StatusOr<std::unique_ptr<BlobUpload>> upload = blobs_->StartUpload(
-      absl::StrCat("commit-", record.id.substr(0, 16), "-", absl::ToUnixNanos(absl::Now())));
-  if (!upload.ok()) {
-    thaw();
-    return Annotate(upload.status(), "commit: layerstore");
-  }
   const absl::Time started = absl::Now();
-  absl::StatusOr<layer::LayerDigests> digests = layer::WriteOverlayUpperAsLayer(
-      upper_fd.get(), {.compression = options.compression}, upload->get());
+  // With layerstore replicas, one that goes away mid-upload (UNAVAILABLE) takes the upload
+  // with it; the layer is streamed again, which round_robin sends to a replica still up. The
+  // container stays frozen across attempts, so each writes the same layer.
+  constexpr int kUploadAttempts = 3;
+  absl::StatusOr<layer::LayerDigests> digests;
+  for (int attempt = 1;; ++attempt) {
+    digests = UploadUpper(upper_fd.get(), record, options);
+    if (digests.ok() || !absl::IsUnavailable(digests.status()) || attempt == kUploadAttempts) {
+      break;
+    }
+    STRATA_LOG(WARNING) << "commit " << record.name << ": attempt " << attempt << " of "
+                        << kUploadAttempts << ": " << digests.status() << "; streaming it again";
+  }
   thaw();
-  if (!digests.ok()) {
-    (*upload)->Abort();
-    return Annotate(digests.status(), absl::StrCat("commit of container \"", record.name, "\""));
-  }
-  absl::Status committed = (*upload)->Commit(digests->digest, static_cast<int64_t>(digests->size));
-  if (!committed.ok()) {
-    (*upload)->Abort();
-    return Annotate(committed, "commit: storing the layer");
-  }
+  if (!digests.ok()) return digests.status();
   STRATA_LOG(INFO) << "committed container " << record.name << ": " << digests->entries
-                   << " entries, " << digests->uncompressed_size << " bytes -> "
-                   << digests->size << " " << layer::CompressionName(options.compression)
-                   << " in " << absl::FormatDuration(absl::Now() - started);
+                   << " entries, " << digests->uncompressed_size << " bytes -> " << digests->size
+                   << " " << layer::CompressionName(options.compression) << " in "
+                   << absl::FormatDuration(absl::Now() - started);
   CommitResult result;
   result.layer.digest = digests->digest;
   result.layer.diff_id = digests->diff_id;
@@ -156,8 +173,8 @@ absl::Status Runtime::CopyFrom(const std::string& container, const std::string& 
   const bool contents_only = absl::EndsWith(path, "/.") && !relative.empty();
   auto not_found = [&](const absl::Status& status) {
     if (absl::IsNotFound(status)) {
-      return absl::NotFoundError(absl::StrCat("container \"", record.name, "\": path \"", path,
-                                              "\" not found"));
+      return absl::NotFoundError(
+          absl::StrCat("container \"", record.name, "\": path \"", path, "\" not found"));
     }
     return status;
   };
@@ -181,8 +198,7 @@ absl::Status Runtime::CopyFrom(const std::string& container, const std::string& 
   if (::fstatat(parent_fd->get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     return not_found(ErrnoStatus(errno, "stat"));
   }
-  PathInfo info{requested_name, st.st_size, st.st_mode, absl::TimeFromTimespec(st.st_mtim),
-                ""};
+  PathInfo info{requested_name, st.st_size, st.st_mode, absl::TimeFromTimespec(st.st_mtim), ""};
   if (S_ISLNK(st.st_mode)) {
     char target[4096];
     ssize_t length = ::readlinkat(parent_fd->get(), base.c_str(), target, sizeof(target));
@@ -195,7 +211,8 @@ absl::Status Runtime::CopyFrom(const std::string& container, const std::string& 
     }
     info.name = ".";
     RETURN_IF_ERROR(on_info(info));
-    absl::StatusOr<UniqueFd> dir = layer::OpenInRoot(root_fd.get(), relative, O_RDONLY | O_DIRECTORY);
+    absl::StatusOr<UniqueFd> dir =
+        layer::OpenInRoot(root_fd.get(), relative, O_RDONLY | O_DIRECTORY);
     if (!dir.ok()) return not_found(dir.status());
     return layer::WriteTreeAsTar(dir->get(), sink).status();
   }
