@@ -241,6 +241,11 @@ absl::StatusOr<HttpResponse> HttpClient::Perform(const HttpRequest& request,
     curl_easy_setopt(curl, CURLOPT_USERPWD, request.user_password.c_str());
     if (request.aws_sigv4.empty()) curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
   }
+  if (!request.username.empty()) {
+    curl_easy_setopt(curl, CURLOPT_USERNAME, request.username.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, request.password.c_str());
+    if (request.aws_sigv4.empty()) curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+  }
   if (!request.aws_sigv4.empty()) {
     curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, request.aws_sigv4.c_str());
   }
