@@ -275,7 +275,8 @@ absl::StatusOr<HttpResponse> HttpClient::Perform(const HttpRequest& request,
     headers = curl_slist_append(headers, header.c_str());
   }
   // An upload waits for no "100 Continue": registries and S3 answer the request as sent.
-  if (has_body) headers = curl_slist_append(headers, "Expect:");
+  // Not for SigV4: libcurl would sign the empty "Expect:" as a header the server never sees.
+  if (has_body && request.aws_sigv4.empty()) headers = curl_slist_append(headers, "Expect:");
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 
   const CURLcode code = curl_easy_perform(curl);
