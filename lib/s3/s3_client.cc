@@ -60,8 +60,8 @@ std::string Unquote(absl::string_view etag) {
 }
 
 std::string XmlEscape(absl::string_view text) {
-  return absl::StrReplaceAll(text, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"},
-                                    {"\"", "&quot;"}, {"'", "&apos;"}});
+  return absl::StrReplaceAll(
+      text, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}, {"'", "&apos;"}});
 }
 
 }  // namespace
@@ -76,9 +76,9 @@ std::vector<std::string> XmlElements(absl::string_view xml, absl::string_view ta
     if (start == absl::string_view::npos) break;
     const size_t end = xml.find(close, start + open.size());
     if (end == absl::string_view::npos) break;
-    out.push_back(absl::StrReplaceAll(xml.substr(start + open.size(), end - start - open.size()),
-                                      {{"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""},
-                                       {"&apos;", "'"}, {"&amp;", "&"}}));
+    out.push_back(absl::StrReplaceAll(
+        xml.substr(start + open.size(), end - start - open.size()),
+        {{"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}, {"&amp;", "&"}}));
     at = end + close.size();
   }
   return out;
@@ -132,9 +132,8 @@ absl::StatusOr<S3Credentials> LoadCredentials(const std::string& file) {
     if (name == "aws_secret_access_key") credentials.secret_access_key = value;
   }
   if (credentials.access_key_id.empty() || credentials.secret_access_key.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("S3 credentials file ", file,
-                     ": needs aws_access_key_id and aws_secret_access_key"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "S3 credentials file ", file, ": needs aws_access_key_id and aws_secret_access_key"));
   }
   return credentials;
 }
@@ -142,9 +141,8 @@ absl::StatusOr<S3Credentials> LoadCredentials(const std::string& file) {
 absl::Status S3Error(const http::HttpResponse& response, absl::string_view what) {
   const std::string code = XmlElement(response.body, "Code");
   const std::string message = XmlElement(response.body, "Message");
-  const std::string detail =
-      absl::StrCat(what, ": HTTP ", response.status, code.empty() ? "" : " ", code,
-                   message.empty() ? "" : ": ", message);
+  const std::string detail = absl::StrCat(what, ": HTTP ", response.status, code.empty() ? "" : " ",
+                                          code, message.empty() ? "" : ": ", message);
   switch (response.status) {
     case 404:
       return absl::NotFoundError(detail);
@@ -176,8 +174,8 @@ absl::StatusOr<std::unique_ptr<S3Client>> S3Client::Create(S3Config config) {
   if (config.bucket.empty()) return absl::InvalidArgumentError("S3: no bucket given");
   if (!absl::StartsWith(config.endpoint, "http://") &&
       !absl::StartsWith(config.endpoint, "https://")) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "S3 endpoint \"", config.endpoint, "\": must start with http:// or https://"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("S3 endpoint \"", config.endpoint, "\": must start with http:// or https://"));
   }
   while (absl::EndsWith(config.endpoint, "/")) config.endpoint.pop_back();
   if (config.max_attempts < 1) config.max_attempts = 1;
@@ -225,8 +223,7 @@ void S3Client::Release(std::unique_ptr<http::HttpClient> client) {
   if (idle_.size() < 32) idle_.push_back(std::move(client));
 }
 
-absl::StatusOr<http::HttpResponse> S3Client::Send(const Call& call,
-                                                  const http::BodyWriter& on_body,
+absl::StatusOr<http::HttpResponse> S3Client::Send(const Call& call, const http::BodyWriter& on_body,
                                                   const std::atomic<bool>* cancel,
                                                   size_t max_body) {
   http::HttpRequest request;
@@ -326,9 +323,9 @@ absl::Status S3Client::Get(const std::string& key, int64_t offset, int64_t lengt
                            const std::atomic<bool>* cancel) {
   Call call{.method = "GET", .key = key};
   if (offset > 0 || length >= 0) {
-    call.headers.push_back(
-        length >= 0 ? absl::StrCat("Range: bytes=", offset, "-", offset + length - 1)
-                    : absl::StrCat("Range: bytes=", offset, "-"));
+    call.headers.push_back(length >= 0
+                               ? absl::StrCat("Range: bytes=", offset, "-", offset + length - 1)
+                               : absl::StrCat("Range: bytes=", offset, "-"));
   }
   if (!if_match.empty()) call.headers.push_back(absl::StrCat("If-Match: \"", if_match, "\""));
   return SendOk(call, on_body, cancel).status();
@@ -353,9 +350,9 @@ absl::Status S3Client::Copy(const std::string& from_key, const std::string& to_k
   absl::StatusOr<http::HttpResponse> response = SendOk(call);
   if (!response.ok()) return response.status();
   // S3 may report a failed copy in a 200's body.
-  if (absl::StrContains(response->body, "<Error>")) return S3Error(
-      http::HttpResponse{.status = 500, .body = response->body},
-      absl::StrCat("COPY ", from_key, " to ", to_key));
+  if (absl::StrContains(response->body, "<Error>"))
+    return S3Error(http::HttpResponse{.status = 500, .body = response->body},
+                   absl::StrCat("COPY ", from_key, " to ", to_key));
   return absl::OkStatus();
 }
 
@@ -383,8 +380,7 @@ absl::StatusOr<std::string> S3Client::UploadPart(const std::string& key,
   return etag;
 }
 
-absl::Status S3Client::CompleteMultipartUpload(const std::string& key,
-                                               const std::string& upload_id,
+absl::Status S3Client::CompleteMultipartUpload(const std::string& key, const std::string& upload_id,
                                                const std::vector<CompletedPart>& parts) {
   std::string xml = "<CompleteMultipartUpload>";
   for (const CompletedPart& part : parts) {
@@ -407,8 +403,7 @@ absl::Status S3Client::CompleteMultipartUpload(const std::string& key,
   return absl::OkStatus();
 }
 
-absl::Status S3Client::AbortMultipartUpload(const std::string& key,
-                                            const std::string& upload_id) {
+absl::Status S3Client::AbortMultipartUpload(const std::string& key, const std::string& upload_id) {
   Call call{.method = "DELETE", .key = key, .query = {{"uploadId", upload_id}}};
   absl::Status status = SendOk(call).status();
   if (absl::IsNotFound(status)) return absl::OkStatus();
@@ -418,9 +413,9 @@ absl::Status S3Client::AbortMultipartUpload(const std::string& key,
 absl::StatusOr<ObjectPage> S3Client::ListObjects(const std::string& prefix,
                                                  const std::string& start_after, int max_keys,
                                                  const std::optional<std::string>& continuation) {
-  Call call{.method = "GET",
-            .query = {{"list-type", "2"}, {"prefix", prefix},
-                      {"max-keys", absl::StrCat(max_keys)}}};
+  Call call{
+      .method = "GET",
+      .query = {{"list-type", "2"}, {"prefix", prefix}, {"max-keys", absl::StrCat(max_keys)}}};
   if (!start_after.empty()) call.query.push_back({"start-after", start_after});
   if (continuation) call.query.push_back({"continuation-token", *continuation});
   absl::StatusOr<http::HttpResponse> response = SendOk(call);

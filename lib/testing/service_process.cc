@@ -75,8 +75,9 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::StartCommand(
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   absl::StatusOr<std::string> log = ReadFile(process->log_path_);
-  return absl::InternalError(absl::StrCat(
-      binary, " did not start serving within ", absl::FormatDuration(timeout), ": ", log.ok() ? *log : std::string()));
+  return absl::InternalError(absl::StrCat(binary, " did not start serving within ",
+                                          absl::FormatDuration(timeout), ": ",
+                                          log.ok() ? *log : std::string()));
 }
 
 int ServiceProcess::Stop(bool kill_hard) {

@@ -11,8 +11,7 @@ namespace strata::testing {
 
 absl::StatusOr<std::unique_ptr<SwiftServer>> SwiftServer::Start(
     const std::vector<std::string>& buckets) {
-  std::vector<std::string> argv = {"/bin/bash",
-                                   RunfilePath("tests/objectstore/swift-server.sh"),
+  std::vector<std::string> argv = {"/bin/bash", RunfilePath("tests/objectstore/swift-server.sh"),
                                    "--min-part-size", absl::StrCat(1 << 20)};
   for (const std::string& bucket : buckets) {
     argv.push_back("--bucket");

@@ -25,9 +25,9 @@
 namespace strata {
 namespace {
 
+using ::strata::layerstore::RandomBytes;
 using ::strata::testing::SwiftServer;
 using ::testing::HasSubstr;
-using ::strata::layerstore::RandomBytes;
 
 constexpr int64_t kMiB = 1 << 20;
 
@@ -35,12 +35,11 @@ class ReplicasTest : public ::testing::Test {
  protected:
   void SetUp() override {
     credentials_ = dir_.path() + "/credentials";
-    ASSERT_TRUE(WriteFileAtomically(credentials_,
-                                    absl::StrCat("[default]\naws_access_key_id = ",
-                                                 SwiftServer::kAccessKey,
-                                                 "\naws_secret_access_key = ",
-                                                 SwiftServer::kSecretKey, "\n"),
-                                    0600)
+    ASSERT_TRUE(WriteFileAtomically(
+                    credentials_,
+                    absl::StrCat("[default]\naws_access_key_id = ", SwiftServer::kAccessKey,
+                                 "\naws_secret_access_key = ", SwiftServer::kSecretKey, "\n"),
+                    0600)
                     .ok());
   }
 
@@ -94,9 +93,9 @@ class ReplicasTest : public ::testing::Test {
 
   testing::TempDir dir_{"replicas"};
   std::string credentials_;
-  const std::string prefix_ = absl::StrCat("replicas-", ::getpid(), "-",
-                                           ::testing::UnitTest::GetInstance()->random_seed(),
-                                           "-", absl::ToUnixNanos(absl::Now()), "/");
+  const std::string prefix_ =
+      absl::StrCat("replicas-", ::getpid(), "-", ::testing::UnitTest::GetInstance()->random_seed(),
+                   "-", absl::ToUnixNanos(absl::Now()), "/");
 };
 
 TEST_F(ReplicasTest, UploadOfAKilledReplicaIsResumedByAnother) {

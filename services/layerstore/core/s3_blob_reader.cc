@@ -127,10 +127,10 @@ class S3RangeReader final : public BlobRangeReader {
 }  // namespace
 
 std::unique_ptr<BlobRangeReader> MakeS3RangeReader(s3::S3Client* client, std::string key,
-                                                   BlobInfo info, std::string etag,
-                                                   int64_t offset, int64_t end) {
-  return std::make_unique<S3RangeReader>(client, std::move(key), std::move(info),
-                                         std::move(etag), offset, end);
+                                                   BlobInfo info, std::string etag, int64_t offset,
+                                                   int64_t end) {
+  return std::make_unique<S3RangeReader>(client, std::move(key), std::move(info), std::move(etag),
+                                         offset, end);
 }
 
 }  // namespace strata::layerstore

@@ -77,8 +77,8 @@ std::string S3UploadName(absl::string_view ref) { return absl::StrCat("upload ",
 S3BlobStore::S3BlobStore(std::unique_ptr<s3::S3Client> client, const Options& options)
     : client_(std::move(client)), options_(options) {}
 
-absl::StatusOr<std::unique_ptr<S3BlobStore>> S3BlobStore::Open(
-    std::unique_ptr<s3::S3Client> client, const Options& options) {
+absl::StatusOr<std::unique_ptr<S3BlobStore>> S3BlobStore::Open(std::unique_ptr<s3::S3Client> client,
+                                                               const Options& options) {
   if (options.part_size < (1 << 20)) {
     return absl::InvalidArgumentError(
         absl::StrCat("S3 part size ", options.part_size, " is below 1 MiB"));
@@ -120,9 +120,8 @@ absl::StatusOr<S3UploadState> S3BlobStore::ReadState(const std::string& ref) {
     return UploadNotFound(ref);
   }
   if (state->ref != ref) {
-    return absl::InternalError(absl::StrCat(S3UploadName(ref), ": state object ",
-                                            UploadPrefix(ref), "state belongs to upload ",
-                                            QuoteRef(state->ref)));
+    return absl::InternalError(absl::StrCat(S3UploadName(ref), ": state object ", UploadPrefix(ref),
+                                            "state belongs to upload ", QuoteRef(state->ref)));
   }
   return state;
 }
@@ -182,9 +181,8 @@ absl::StatusOr<std::unique_ptr<BlobRangeReader>> S3BlobStore::OpenReader(const D
         absl::StrCat(what, ": offset ", offset, " is past the end (size ", size, ")"));
   }
   const int64_t end = (length == 0 || length > size - offset) ? size : offset + length;
-  std::unique_ptr<BlobRangeReader> reader =
-      MakeS3RangeReader(client_.get(), key, BlobInfo{digest, size, object->last_modified},
-                        object->etag, offset, end);
+  std::unique_ptr<BlobRangeReader> reader = MakeS3RangeReader(
+      client_.get(), key, BlobInfo{digest, size, object->last_modified}, object->etag, offset, end);
   if (offset == 0 && end == size) return VerifyingReader(std::move(reader));
   return reader;
 }
@@ -217,9 +215,9 @@ absl::StatusOr<std::unique_ptr<IngestWriter>> S3BlobStore::OpenWriter(
     }
     if (stored.ok()) {
       if (expected.size && *expected.size != stored->size) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            S3UploadName(ref), ": size mismatch: blob \"", expected.digest->str(), "\" has ",
-            stored->size, " bytes, expected ", *expected.size));
+        return absl::InvalidArgumentError(
+            absl::StrCat(S3UploadName(ref), ": size mismatch: blob \"", expected.digest->str(),
+                         "\" has ", stored->size, " bytes, expected ", *expected.size));
       }
       // Nothing to write. An upload left under this ref is of no use any more.
       if (HoldRef(ref)) {
@@ -349,8 +347,7 @@ absl::StatusOr<int> S3BlobStore::CleanUpAbandonedUploads(absl::Duration max_age)
   int removed = 0;
   std::optional<std::string> continuation;
   for (;;) {
-    ASSIGN_OR_RETURN(s3::ObjectPage page,
-                     client_->ListObjects(uploads, "", 1000, continuation));
+    ASSIGN_OR_RETURN(s3::ObjectPage page, client_->ListObjects(uploads, "", 1000, continuation));
     for (const s3::ObjectInfo& object : page.objects) {
       if (!absl::EndsWith(object.key, "/state")) continue;
       absl::StatusOr<std::string> text = client_->GetSmall(object.key, 1 << 20);

@@ -173,8 +173,8 @@ TEST(S3BlobStoreTest, ExpiredLeaseIsTakenOver) {
   ASSERT_TRUE(state.ok());
   state->holder = "someone-dead";
   state->lease_until = absl::Now() + absl::Seconds(2);
-  ASSERT_TRUE(store->client().Put(store->UploadPrefix("dead") + "state",
-                                  EncodeUploadState(*state)).ok());
+  ASSERT_TRUE(
+      store->client().Put(store->UploadPrefix("dead") + "state", EncodeUploadState(*state)).ok());
   std::unique_ptr<S3BlobStore> other = OpenStore(config, options);
   EXPECT_TRUE(absl::IsAborted(other->OpenWriter("dead", {}).status()));
   EXPECT_TRUE(absl::IsAborted(other->AbortUpload("dead")));
@@ -231,8 +231,8 @@ TEST(S3BlobStoreTest, VirtualHostAddressing) {
 TEST(S3BlobStoreTest, FlakyServerIsRetriedAndNothingIsLost) {
   const std::string upstream = SwiftServer::Shared().endpoint().substr(strlen("http://"));
   auto proxy = testing::ServiceProcess::StartCommand(
-      {"/usr/bin/python3", testing::RunfilePath("tests/objectstore/flaky_proxy.py"),
-       "--upstream", upstream, "--error-rate", "0.2", "--cut-rate", "0.1"});
+      {"/usr/bin/python3", testing::RunfilePath("tests/objectstore/flaky_proxy.py"), "--upstream",
+       upstream, "--error-rate", "0.2", "--cut-rate", "0.1"});
   ASSERT_TRUE(proxy.ok()) << proxy.status();
   s3::S3Config config = SwiftServer::Shared().Config();
   config.endpoint = absl::StrCat("http://", (*proxy)->address());
@@ -243,9 +243,9 @@ TEST(S3BlobStoreTest, FlakyServerIsRetriedAndNothingIsLost) {
   std::vector<std::string> blobs;
   for (int i = 0; i < 4; ++i) {
     blobs.push_back(RandomBytes(i % 2 == 0 ? 3 * kMiB + i : 1000 + i, 50 + i));
-    auto writer = store->OpenWriter(absl::StrCat("flaky-", i),
-                                    i == 0 ? UploadExpectations{.digest = Digest::Of(blobs[i])}
-                                           : UploadExpectations{});
+    auto writer = store->OpenWriter(
+        absl::StrCat("flaky-", i),
+        i == 0 ? UploadExpectations{.digest = Digest::Of(blobs[i])} : UploadExpectations{});
     ASSERT_TRUE(writer.ok()) << writer.status();
     ASSERT_TRUE(WriteAll(**writer, blobs[i], 0).ok());
     auto result = (*writer)->Commit();

@@ -49,8 +49,8 @@ S3IngestWriter::~S3IngestWriter() {
     state_.lease_until = absl::InfinitePast();
     if (status.ok()) status = store_->WriteState(state_);
     if (!status.ok()) {
-      STRATA_LOG(WARNING) << S3UploadName(ref()) << ": keeping it for a resume failed: "
-                          << status.message();
+      STRATA_LOG(WARNING) << S3UploadName(ref())
+                          << ": keeping it for a resume failed: " << status.message();
     }
   }
   store_->ReleaseRef(state_.ref);
@@ -140,9 +140,9 @@ absl::Status S3IngestWriter::Write(int64_t offset, std::string chunk) {
   if (chunk.empty()) return absl::OkStatus();
   const int64_t size = static_cast<int64_t>(chunk.size());
   if (state_.expected.size && offset_ + size > *state_.expected.size) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        S3UploadName(ref()), ": chunk at offset ", offset, " of ", size,
-        " bytes runs past the expected size of ", *state_.expected.size, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(S3UploadName(ref()), ": chunk at offset ", offset, " of ", size,
+                     " bytes runs past the expected size of ", *state_.expected.size, " bytes"));
   }
   std::lock_guard<std::mutex> lock(mutex_);
   const size_t part_size = static_cast<size_t>(store_->options().part_size);
@@ -184,16 +184,15 @@ absl::StatusOr<CommitResult> S3IngestWriter::Commit() {
   const UploadExpectations& expected = state_.expected;
   if (expected.size && offset_ != *expected.size) {
     Discard();
-    return absl::InvalidArgumentError(absl::StrCat(S3UploadName(ref()),
-                                                   ": size mismatch: expected ", *expected.size,
-                                                   " bytes, got ", offset_,
-                                                   "; the upload was discarded"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(S3UploadName(ref()), ": size mismatch: expected ", *expected.size,
+                     " bytes, got ", offset_, "; the upload was discarded"));
   }
   if (expected.digest && actual != *expected.digest) {
     Discard();
-    return absl::InvalidArgumentError(absl::StrCat(
-        S3UploadName(ref()), ": digest mismatch: expected ", expected.digest->str(),
-        ", actual ", actual.str(), "; the upload was discarded"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(S3UploadName(ref()), ": digest mismatch: expected ", expected.digest->str(),
+                     ", actual ", actual.str(), "; the upload was discarded"));
   }
   absl::StatusOr<CommitResult> result = Publish(actual);
   if (!result.ok()) {
@@ -229,7 +228,8 @@ absl::StatusOr<CommitResult> S3IngestWriter::Publish(const Digest& digest) {
     }
     std::vector<s3::CompletedPart> parts;
     for (const S3Part& part : state_.parts) parts.push_back({part.number, part.etag});
-    absl::Status completed = client.CompleteMultipartUpload(state_.mpu_key, state_.upload_id, parts);
+    absl::Status completed =
+        client.CompleteMultipartUpload(state_.mpu_key, state_.upload_id, parts);
     if (absl::IsNotFound(completed)) {
       // A retried completion whose first attempt went through (the answer was lost): the
       // object is there, with every byte of the parts.

@@ -23,8 +23,8 @@ std::string S3UploadName(absl::string_view ref);
 // Streams [offset, end) of an object with one GET on a thread of its own, through a queue of
 // a few MiB; resumes the GET after a connection error (If-Match on etag).
 std::unique_ptr<BlobRangeReader> MakeS3RangeReader(s3::S3Client* client, std::string key,
-                                                   BlobInfo info, std::string etag,
-                                                   int64_t offset, int64_t end);
+                                                   BlobInfo info, std::string etag, int64_t offset,
+                                                   int64_t end);
 
 // The writer of one leased upload: see s3_blob_store.h.
 class S3IngestWriter final : public IngestWriter {
@@ -55,18 +55,18 @@ class S3IngestWriter final : public IngestWriter {
   S3BlobStore* const store_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  S3UploadState state_;      // guarded by mutex_
+  S3UploadState state_;  // guarded by mutex_
   const std::string holder_;
-  std::string buffer_;       // bytes after the parts; guarded by mutex_
-  int64_t stored_tail_ = 0;  // bytes of buffer_ in the tail object; guarded by mutex_
-  ResumableSha256 sha256_;   // of everything received; guarded by mutex_
+  std::string buffer_;            // bytes after the parts; guarded by mutex_
+  int64_t stored_tail_ = 0;       // bytes of buffer_ in the tail object; guarded by mutex_
+  ResumableSha256 sha256_;        // of everything received; guarded by mutex_
   ResumableSha256 parts_sha256_;  // of the parts' bytes; guarded by mutex_
   int64_t offset_;
-  absl::Time last_write_;      // guarded by mutex_
-  absl::Time lease_written_;   // guarded by mutex_
-  bool failed_ = false;        // guarded by mutex_
+  absl::Time last_write_;     // guarded by mutex_
+  absl::Time lease_written_;  // guarded by mutex_
+  bool failed_ = false;       // guarded by mutex_
   bool finished_ = false;
-  bool stopping_ = false;      // guarded by mutex_
+  bool stopping_ = false;  // guarded by mutex_
   std::thread heartbeat_;
 };
 

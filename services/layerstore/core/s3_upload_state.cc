@@ -22,8 +22,8 @@ Digest ResumableSha256::Finish() const {
   SHA256_CTX copy = context_;
   unsigned char out[SHA256_DIGEST_LENGTH];
   SHA256_Final(out, &copy);
-  return *Digest::FromHex(absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(out), sizeof(out))));
+  return *Digest::FromHex(
+      absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(out), sizeof(out))));
 }
 
 std::string ResumableSha256::Save() const {
@@ -77,8 +77,8 @@ absl::StatusOr<S3UploadState> DecodeUploadState(const std::string& text) {
     state.mpu_key = json.at("mpu_key").get<std::string>();
     state.upload_id = json.at("upload_id").get<std::string>();
     for (const nlohmann::json& part : json.at("parts")) {
-      state.parts.push_back(S3Part{part.at(0).get<int>(), part.at(1).get<std::string>(),
-                                   part.at(2).get<int64_t>()});
+      state.parts.push_back(
+          S3Part{part.at(0).get<int>(), part.at(1).get<std::string>(), part.at(2).get<int64_t>()});
     }
     state.parts_bytes = json.at("parts_bytes").get<int64_t>();
     state.parts_hash = json.at("parts_hash").get<std::string>();
