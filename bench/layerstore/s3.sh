@@ -40,9 +40,12 @@ mib=$(awk -v s="$size" 'BEGIN { print s / 1048576 }')
 echo "curl (one PUT / one GET of $mib MiB): write $(awk -v m="$mib" -v t="$put" 'BEGIN { printf "%.0f", m / t }') MiB/s, read $(awk -v m="$mib" -v t="$get" 'BEGIN { printf "%.0f", m / t }') MiB/s"
 rm -f "$workdir/blob"
 
-echo "== fs backend"
-bench/layerstore/run.sh "${args[@]}"
+# run.sh exits 2 when it misses a target of its own: report on, both backends.
+if [[ "${SKIP_FS:-0}" != 1 ]]; then
+  echo "== fs backend"
+  bench/layerstore/run.sh "${args[@]}" || true
+fi
 echo "== s3 backend (Swift on loopback, 16 MiB parts)"
 bench/layerstore/run.sh "${args[@]}" --server-arg=--backend=s3 \
   --server-arg=--s3-endpoint="$endpoint" --server-arg=--s3-bucket=bench \
-  --server-arg=--s3-credentials-file="$creds"
+  --server-arg=--s3-credentials-file="$creds" || true
