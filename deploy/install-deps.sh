@@ -21,7 +21,11 @@ if [[ "${1:-}" == "--test" ]]; then
   # clang-14 and libclang-rt-14-dev: the libFuzzer targets (fuzz/run.sh).
   packages+=(python3 python3-grpcio busybox-static zstd bzip2 xz-utils gzip podman
              libarchive-tools clang-14 libclang-rt-14-dev docker-registry python3-jwt
-             python3-bcrypt openssl skopeo umoci)
+             python3-bcrypt openssl skopeo umoci
+             # the s3 backend's tests and benchmark: OpenStack Swift with s3api, all in one
+             # (tests/objectstore/swift-server.sh), curl for the benchmark's baseline
+             swift swift-proxy swift-object swift-container swift-account python3-swift
+             memcached curl)
 fi
 
 missing=()

@@ -151,6 +151,12 @@ int64_t ProcStatusKib(pid_t pid, absl::string_view field) {
 }
 
 // strata-layerstore as a child process on 127.0.0.1, port 0.
+// Flags every started server gets besides --listen and --root.
+std::vector<std::string>& ExtraServerArgs() {
+  static std::vector<std::string> args;
+  return args;
+}
+
 class Server {
  public:
   static absl::StatusOr<std::unique_ptr<Server>> Start(const std::string& binary,
@@ -165,6 +171,7 @@ class Server {
                                      O_WRONLY | O_CREAT | O_APPEND, 0644);
     std::vector<std::string> args = {binary, "--listen=127.0.0.1:0", "--insecure",
                                      "--root=" + root};
+    args.insert(args.end(), ExtraServerArgs().begin(), ExtraServerArgs().end());
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
@@ -352,6 +359,7 @@ double Median(std::vector<double> values) {
 }
 
 int Main(int argc, char** argv) {
+  // --server-arg: e.g. the s3 backend's flags (bench/layerstore/s3.sh).
   CLI::App app{"layerstore_bench: strata-layerstore upload/download speed and memory"};
   std::string server_binary;
   app.add_option("--server", server_binary, "Path of the strata-layerstore binary")->required();
@@ -363,6 +371,8 @@ int Main(int argc, char** argv) {
   int repetitions = 3;
   app.add_option("--repetitions", repetitions, "Fresh file and server each time")
       ->capture_default_str();
+  app.add_option("--server-arg", ExtraServerArgs(),
+                 "Extra flag for strata-layerstore (repeatable), e.g. --backend=s3");
   CLI11_PARSE(app, argc, argv);
   ::signal(SIGPIPE, SIG_IGN);
 

@@ -241,6 +241,11 @@ absl::StatusOr<HttpResponse> HttpClient::Perform(const HttpRequest& request,
     curl_easy_setopt(curl, CURLOPT_USERPWD, request.user_password.c_str());
     if (request.aws_sigv4.empty()) curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
   }
+  if (!request.username.empty()) {
+    curl_easy_setopt(curl, CURLOPT_USERNAME, request.username.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, request.password.c_str());
+    if (request.aws_sigv4.empty()) curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+  }
   if (!request.aws_sigv4.empty()) {
     curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, request.aws_sigv4.c_str());
   }
@@ -270,7 +275,8 @@ absl::StatusOr<HttpResponse> HttpClient::Perform(const HttpRequest& request,
     headers = curl_slist_append(headers, header.c_str());
   }
   // An upload waits for no "100 Continue": registries and S3 answer the request as sent.
-  if (has_body) headers = curl_slist_append(headers, "Expect:");
+  // Not for SigV4: libcurl would sign the empty "Expect:" as a header the server never sees.
+  if (has_body && request.aws_sigv4.empty()) headers = curl_slist_append(headers, "Expect:");
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 
   const CURLcode code = curl_easy_perform(curl);

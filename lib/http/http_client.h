@@ -85,6 +85,10 @@ struct HttpRequest {
   std::string aws_sigv4;
   // "user:password" for HTTP Basic, or for aws_sigv4. Never logged.
   std::string user_password;
+  // The same as two fields, for a user name that holds a colon (Swift's S3 access keys are
+  // "account:user"). Used when username is set. Never logged.
+  std::string username;
+  std::string password;
   // Called when a response's status and headers have arrived, before its body (once per
   // response: a 100 Continue counts as one), e.g. to tell a 206 from a 200.
   std::function<void(const HttpResponse&)> on_headers;

@@ -27,7 +27,7 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
 }
 
 absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::StartCommand(
-    std::vector<std::string> argv) {
+    std::vector<std::string> argv, absl::Duration timeout) {
   const std::string binary = argv.at(0);
   std::unique_ptr<ServiceProcess> process(new ServiceProcess());
   const char* tmp = std::getenv("TEST_TMPDIR");
@@ -51,7 +51,7 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::StartCommand(
   }
   ::close(log_fd);
 
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     absl::StatusOr<std::string> log = ReadFile(process->log_path_);
     if (log.ok()) {
@@ -75,8 +75,9 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::StartCommand(
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   absl::StatusOr<std::string> log = ReadFile(process->log_path_);
-  return absl::InternalError(absl::StrCat(
-      binary, " did not start serving within 30 s: ", log.ok() ? *log : std::string()));
+  return absl::InternalError(absl::StrCat(binary, " did not start serving within ",
+                                          absl::FormatDuration(timeout), ": ",
+                                          log.ok() ? *log : std::string()));
 }
 
 int ServiceProcess::Stop(bool kill_hard) {

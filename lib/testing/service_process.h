@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace strata::testing {
 
@@ -23,8 +24,9 @@ class ServiceProcess {
 
   // Runs argv as it is (argv[0] an absolute path) and waits for its "listening on ADDR" line
   // (ADDR ends at a space or a quote, as Go servers log it).
+  // Waits up to `timeout` (slow starters such as Swift need more than the default).
   static absl::StatusOr<std::unique_ptr<ServiceProcess>> StartCommand(
-      std::vector<std::string> argv);
+      std::vector<std::string> argv, absl::Duration timeout = absl::Seconds(30));
 
   // SIGTERM, then SIGKILL after 10 s.
   ~ServiceProcess();

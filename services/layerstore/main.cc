@@ -1,4 +1,5 @@
-// strata-layerstore: serves strata.layerstore.v1 over a blob directory.
+// strata-layerstore: serves strata.layerstore.v1 over a blob directory (--backend fs) or an
+// S3-compatible bucket (--backend s3, which replicas on many hosts can share).
 
 #include <memory>
 #include <string>
@@ -10,7 +11,9 @@
 #include "lib/rpc/addresses.h"
 #include "lib/rpc/server.h"
 #include "lib/rpc/server_flags.h"
+#include "lib/s3/s3_client.h"
 #include "services/layerstore/core/fs_blob_store.h"
+#include "services/layerstore/core/s3_blob_store.h"
 #include "services/layerstore/core/upload_janitor.h"
 #include "services/layerstore/layerstore_service.h"
 
@@ -29,6 +32,30 @@ int main(int argc, char** argv) {
   app.add_option("--ingest-max-age", ingest_max_age,
                  "Discard uploads that received nothing for this long (e.g. 30m, 24h)")
       ->capture_default_str();
+  std::string backend = "fs";
+  app.add_option("--backend", backend, "Where blobs live: fs (--root) or s3 (--s3-*)")
+      ->check(CLI::IsMember({"fs", "s3"}))
+      ->capture_default_str();
+  strata::s3::S3Config s3;
+  strata::layerstore::S3BlobStore::Options s3_options;
+  std::string s3_credentials_file;
+  std::string s3_lease_ttl = "30s";
+  app.add_option("--s3-endpoint", s3.endpoint, "S3 endpoint URL, e.g. https://s3.example:443");
+  app.add_option("--s3-region", s3.region, "S3 region (signing)")->capture_default_str();
+  app.add_option("--s3-bucket", s3.bucket, "S3 bucket");
+  app.add_option("--s3-prefix", s3_options.prefix, "Prefix of every key (e.g. layerstore/)");
+  app.add_flag("--s3-virtual-host", s3.virtual_host,
+               "Virtual-host addressing (bucket.host) instead of path style (host/bucket)");
+  app.add_option("--s3-credentials-file", s3_credentials_file,
+                 "AWS-style credentials file (default: AWS_ACCESS_KEY_ID and "
+                 "AWS_SECRET_ACCESS_KEY from the environment)");
+  app.add_option("--s3-ca-file", s3.ca_file, "CA bundle to trust for the S3 endpoint's TLS");
+  app.add_option("--s3-part-size", s3_options.part_size,
+                 "Bytes per multipart part (S3 needs at least 5 MiB)")
+      ->capture_default_str();
+  app.add_option("--s3-lease-ttl", s3_lease_ttl,
+                 "How long the upload of a replica that died stays locked")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   absl::Duration max_age;
@@ -37,14 +64,42 @@ int main(int argc, char** argv) {
                       << "\": not a positive duration (e.g. 90s, 30m, 24h)";
     return 1;
   }
-  auto store = strata::layerstore::FsBlobStore::Open(root);
-  if (!store.ok()) {
-    STRATA_LOG(ERROR) << "--root: " << store.status().message();
-    return 1;
+  std::unique_ptr<strata::layerstore::BlobStore> store;
+  if (backend == "fs") {
+    auto fs = strata::layerstore::FsBlobStore::Open(root);
+    if (!fs.ok()) {
+      STRATA_LOG(ERROR) << "--root: " << fs.status().message();
+      return 1;
+    }
+    store = std::move(*fs);
+  } else {
+    if (!absl::ParseDuration(s3_lease_ttl, &s3_options.lease_ttl) ||
+        s3_options.lease_ttl <= absl::ZeroDuration()) {
+      STRATA_LOG(ERROR) << "--s3-lease-ttl \"" << s3_lease_ttl << "\": not a positive duration";
+      return 1;
+    }
+    auto credentials = strata::s3::LoadCredentials(s3_credentials_file);
+    if (!credentials.ok()) {
+      STRATA_LOG(ERROR) << credentials.status().message();
+      return 1;
+    }
+    s3.credentials = std::move(*credentials);
+    auto client = strata::s3::S3Client::Create(s3);
+    if (!client.ok()) {
+      STRATA_LOG(ERROR) << client.status().message();
+      return 1;
+    }
+    // Opening checks the bucket and the credentials: a mistake shows now, not at a write.
+    auto s3_store = strata::layerstore::S3BlobStore::Open(std::move(*client), s3_options);
+    if (!s3_store.ok()) {
+      STRATA_LOG(ERROR) << s3_store.status().message();
+      return 1;
+    }
+    store = std::move(*s3_store);
   }
   strata::layerstore::UploadJanitor janitor(
-      store->get(), max_age, strata::layerstore::UploadJanitor::IntervalFor(max_age));
-  strata::layerstore::LayerStoreService service(store->get());
+      store.get(), max_age, strata::layerstore::UploadJanitor::IntervalFor(max_age));
+  strata::layerstore::LayerStoreService service(store.get());
   return strata::rpc::ServeUntilSignalled(
       "strata-layerstore", server_options,
       {{strata::layerstore::v1::LayerStore::service_full_name(), &service}});
