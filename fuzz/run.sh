@@ -18,7 +18,7 @@ output_base=${STRATA_FUZZ_OUTPUT_BASE:-/root/.cache/strata-fuzz-base}
 
 labels=()
 for target in "${targets[@]}"; do labels+=("//fuzz:$target"); done
-if ! bazel --output_base="$output_base" build --config=fuzz "${labels[@]}" >&2; then
+if ! bazel --output_base="$output_base" build --config=fuzz --symlink_prefix=/ "${labels[@]}" >&2; then
   for target in "${targets[@]}"; do echo "fuzz/$target FAILED (build)"; done
   exit 1
 fi

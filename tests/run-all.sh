@@ -39,7 +39,9 @@ if ((full_run)) && [[ "${STRATA_ASAN:-1}" != 0 ]]; then
   start=$SECONDS
   # shellcheck disable=SC2086
   # Allocations libpqxx keeps for the life of a process are not our leaks (bazel/lsan.supp).
-  bazel --output_base="$asan_base" test --config=asan --test_summary=short \
+  # --symlink_prefix=/: no bazel-* links into this output base, or the next plain build of
+  # //... would walk them as source packages.
+  bazel --output_base="$asan_base" test --config=asan --symlink_prefix=/ --test_summary=short \
     --test_env=LSAN_OPTIONS=suppressions="$PWD/bazel/lsan.supp" \
     --test_output=errors $asan_targets 2>&1 | tee "$asan_log"
   asan_rc=${PIPESTATUS[0]}
