@@ -23,11 +23,20 @@ absl::StatusOr<int64_t> ParseSize(const std::string& text) {
   int64_t scale = 1;
   if (!number.empty()) {
     switch (number.back()) {
-      case 'k': scale = int64_t{1} << 10; break;
-      case 'm': scale = int64_t{1} << 20; break;
-      case 'g': scale = int64_t{1} << 30; break;
-      case 't': scale = int64_t{1} << 40; break;
-      default: break;
+      case 'k':
+        scale = int64_t{1} << 10;
+        break;
+      case 'm':
+        scale = int64_t{1} << 20;
+        break;
+      case 'g':
+        scale = int64_t{1} << 30;
+        break;
+      case 't':
+        scale = int64_t{1} << 40;
+        break;
+      default:
+        break;
     }
     if (scale != 1) number.pop_back();
   }
@@ -87,7 +96,8 @@ absl::StatusOr<types::v1::Mount> ParseVolumeFlag(const std::string& value) {
   if (parts[1][0] != '/') {
     return Invalid(absl::StrCat("invalid volume specification: '", value,
                                 "': invalid mount config for type \"bind\": invalid mount "
-                                "path: '", parts[1], "' mount path must be absolute"));
+                                "path: '",
+                                parts[1], "' mount path must be absolute"));
   }
   mount.set_source(source);
   mount.set_target(parts[1]);
@@ -97,9 +107,9 @@ absl::StatusOr<types::v1::Mount> ParseVolumeFlag(const std::string& value) {
       if (mode == "ro") {
         mount.set_readonly(true);
       } else if (mode == "rw" || mode == "z" || mode == "Z" || mode == "nocopy" ||
-                 mode == "private" || mode == "rprivate" || mode == "shared" ||
-                 mode == "rshared" || mode == "slave" || mode == "rslave" || mode == "delegated" ||
-                 mode == "cached" || mode == "consistent") {
+                 mode == "private" || mode == "rprivate" || mode == "shared" || mode == "rshared" ||
+                 mode == "slave" || mode == "rslave" || mode == "delegated" || mode == "cached" ||
+                 mode == "consistent") {
         // Accepted as docker does; they change nothing here (mounts are rprivate).
       } else {
         return Invalid(absl::StrCat("invalid mode: ", parts[2]));
@@ -181,11 +191,12 @@ absl::StatusOr<types::v1::Mount> ParseTmpfsFlag(const std::string& value) {
   mount.set_type("tmpfs");
   mount.set_target(value.substr(0, colon));
   if (mount.target().empty() || mount.target()[0] != '/') {
-    return Invalid(absl::StrCat("invalid mount path: '", mount.target(),
-                                "' mount path must be absolute"));
+    return Invalid(
+        absl::StrCat("invalid mount path: '", mount.target(), "' mount path must be absolute"));
   }
   if (colon != std::string::npos) {
-    for (absl::string_view option : absl::StrSplit(value.substr(colon + 1), ',', absl::SkipEmpty())) {
+    for (absl::string_view option :
+         absl::StrSplit(value.substr(colon + 1), ',', absl::SkipEmpty())) {
       mount.add_options(std::string(option));
     }
   }

@@ -40,8 +40,8 @@ TEST_F(AttachTest, DetachedTerminalWithoutAClientTerminalThenAttachAndDetach) {
   CommandResult run = stack_->Strata({"run", "-dit", "--name", "bg", "base", "sh"});
   ASSERT_EQ(run.exit_code, 0) << run.error_output;
   EXPECT_EQ(run.output.size(), 65u) << run.output;
-  CommandResult dt = stack_->Strata({"run", "-d", "-t", "--name", "dt", "base", "sh", "-c",
-                                     "[ -t 1 ] && echo has-a-tty"});
+  CommandResult dt = stack_->Strata(
+      {"run", "-d", "-t", "--name", "dt", "base", "sh", "-c", "[ -t 1 ] && echo has-a-tty"});
   ASSERT_EQ(dt.exit_code, 0) << dt.error_output;
 
   {
@@ -79,7 +79,8 @@ TEST_F(AttachTest, DetachedTerminalWithoutAClientTerminalThenAttachAndDetach) {
   EXPECT_TRUE(absl::StrContains(stopped.error_output,
                                 "You cannot attach to a stopped container, start it first"))
       << stopped.error_output;
-  CommandResult bad_keys = stack_->Strata({"run", "-it", "--detach-keys", "ctrl-1", "base", "true"});
+  CommandResult bad_keys =
+      stack_->Strata({"run", "-it", "--detach-keys", "ctrl-1", "base", "true"});
   EXPECT_EQ(bad_keys.exit_code, 125);
 }
 

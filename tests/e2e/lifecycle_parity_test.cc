@@ -35,8 +35,9 @@ class LifecycleParityTest : public BaseImageSuite {
 };
 
 TEST_F(LifecycleParityTest, RestartRenameTop) {
-  ASSERT_EQ(stack_->Strata({"run", "-d", "--name", "svc", "base", "sh", "-c",
-                            "echo started; exec sleep 60"})
+  ASSERT_EQ(stack_
+                ->Strata({"run", "-d", "--name", "svc", "base", "sh", "-c",
+                          "echo started; exec sleep 60"})
                 .exit_code,
             0);
   CommandResult restart = stack_->Strata({"restart", "-t", "1", "svc"});
@@ -74,8 +75,9 @@ TEST_F(LifecycleParityTest, RestartRenameTop) {
 }
 
 TEST_F(LifecycleParityTest, LogsTailTimestampsSinceFollow) {
-  ASSERT_EQ(stack_->Strata({"run", "--name", "chatty", "base", "sh", "-c",
-                            "for i in 1 2 3 4 5; do echo line$i; done; echo err >&2"})
+  ASSERT_EQ(stack_
+                ->Strata({"run", "--name", "chatty", "base", "sh", "-c",
+                          "for i in 1 2 3 4 5; do echo line$i; done; echo err >&2"})
                 .exit_code,
             0);
   CommandResult tail = stack_->Strata({"logs", "--tail", "2", "chatty"});
@@ -96,8 +98,9 @@ TEST_F(LifecycleParityTest, LogsTailTimestampsSinceFollow) {
             "line1\nline2\nline3\nline4\nline5\n");
   EXPECT_EQ(stack_->Strata({"logs", "--since", "2099-01-01T00:00:00Z", "chatty"}).output, "");
 
-  ASSERT_EQ(stack_->Strata({"run", "-d", "--name", "slow", "base", "sh", "-c",
-                            "echo a; echo b; sleep 2; echo c"})
+  ASSERT_EQ(stack_
+                ->Strata({"run", "-d", "--name", "slow", "base", "sh", "-c",
+                          "echo a; echo b; sleep 2; echo c"})
                 .exit_code,
             0);
   absl::SleepFor(absl::Milliseconds(800));
@@ -107,7 +110,8 @@ TEST_F(LifecycleParityTest, LogsTailTimestampsSinceFollow) {
 
 TEST_F(LifecycleParityTest, RunRmRemovesOnEveryExitPath) {
   // Attached, exiting normally: gone when strata returns, with the exit code.
-  CommandResult fg = stack_->Strata({"run", "--rm", "--name", "rm-fg", "base", "sh", "-c", "exit 3"});
+  CommandResult fg =
+      stack_->Strata({"run", "--rm", "--name", "rm-fg", "base", "sh", "-c", "exit 3"});
   EXPECT_EQ(fg.exit_code, 3);
   EXPECT_TRUE(GoneSoon("rm-fg"));
   // Detached: the runtime removes it when it exits.

@@ -25,9 +25,9 @@ TEST_F(MountsTest, BindMountsAreTheHostsAndStayOutOfDiffAndCommit) {
   ASSERT_TRUE(WriteFileAtomically(Host("shared/from-host"), "host data\n").ok());
   CommandResult run = stack_->Strata(
       {"run", "--name", "binds", "-v", Host("shared") + ":/data", "--mount",
-       "type=bind,source=" + Host("shared") + ",target=/deep/new/ro,readonly", "base", "sh",
-       "-c", "cat /data/from-host; echo written > /data/from-container; echo x > /deep/new/ro/y "
-             "2>/dev/null || echo read-only; echo kept > /kept"});
+       "type=bind,source=" + Host("shared") + ",target=/deep/new/ro,readonly", "base", "sh", "-c",
+       "cat /data/from-host; echo written > /data/from-container; echo x > /deep/new/ro/y "
+       "2>/dev/null || echo read-only; echo kept > /kept"});
   ASSERT_EQ(run.exit_code, 0) << run.error_output;
   EXPECT_EQ(run.output, "host data\nread-only\n");
   absl::StatusOr<std::string> written = ReadFile(Host("shared/from-container"));
@@ -49,13 +49,14 @@ TEST_F(MountsTest, BindMountsAreTheHostsAndStayOutOfDiffAndCommit) {
 }
 
 TEST_F(MountsTest, MissingHostPaths) {
-  CommandResult refused = stack_->Strata(
-      {"run", "--rm", "--mount", "type=bind,source=" + Host("absent") + ",target=/x", "base",
-       "true"});
+  CommandResult refused =
+      stack_->Strata({"run", "--rm", "--mount", "type=bind,source=" + Host("absent") + ",target=/x",
+                      "base", "true"});
   EXPECT_EQ(refused.exit_code, 125);
   EXPECT_TRUE(absl::StrContains(refused.error_output,
                                 "invalid mount config for type \"bind\": bind source path "
-                                "does not exist: " + Host("absent")))
+                                "does not exist: " +
+                                    Host("absent")))
       << refused.error_output;
   // -v makes the host directory, as docker does.
   CommandResult made =
@@ -66,7 +67,8 @@ TEST_F(MountsTest, MissingHostPaths) {
   CommandResult named = stack_->Strata({"run", "--rm", "-v", "myvol:/x", "base", "true"});
   EXPECT_EQ(named.exit_code, 125);
   EXPECT_TRUE(absl::StrContains(named.error_output, "named volumes")) << named.error_output;
-  CommandResult mode = stack_->Strata({"run", "--rm", "-v", Host("shared") + ":/x:bogus", "base", "true"});
+  CommandResult mode =
+      stack_->Strata({"run", "--rm", "-v", Host("shared") + ":/x:bogus", "base", "true"});
   EXPECT_TRUE(absl::StrContains(mode.error_output, "invalid mode: bogus")) << mode.error_output;
 }
 

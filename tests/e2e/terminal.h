@@ -44,7 +44,9 @@ class Terminal {
     ::close(master_);
   }
 
-  void Type(const std::string& keys) { ASSERT_EQ(::write(master_, keys.data(), keys.size()), static_cast<ssize_t>(keys.size())); }
+  void Type(const std::string& keys) {
+    ASSERT_EQ(::write(master_, keys.data(), keys.size()), static_cast<ssize_t>(keys.size()));
+  }
 
   // Reads what the terminal shows until `text` appears (or 20 s pass).
   bool WaitFor(const std::string& text) {

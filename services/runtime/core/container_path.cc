@@ -64,8 +64,8 @@ absl::StatusOr<ResolvedPath> ResolveInContainer(int root_fd, absl::string_view p
         result.is_dir = false;
         break;
       }
-      const std::string so_far = absl::StrCat("/", absl::StrJoin(done, "/"),
-                                              done.empty() ? "" : "/", part);
+      const std::string so_far =
+          absl::StrCat("/", absl::StrJoin(done, "/"), done.empty() ? "" : "/", part);
       return ErrnoStatus(error, "lstat " + so_far);
     }
     if (S_ISLNK(st.st_mode) && (!last || follow_final)) {
@@ -86,9 +86,8 @@ absl::StatusOr<ResolvedPath> ResolveInContainer(int root_fd, absl::string_view p
       continue;
     }
     if (!last && !S_ISDIR(st.st_mode)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("/", absl::StrJoin(done, "/"), done.empty() ? "" : "/", part,
-                       ": not a directory"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "/", absl::StrJoin(done, "/"), done.empty() ? "" : "/", part, ": not a directory"));
     }
     done.push_back(part);
     result.is_dir = S_ISDIR(st.st_mode);

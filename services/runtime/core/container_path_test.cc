@@ -25,10 +25,10 @@ class ContainerPathTest : public ::testing::Test {
     Make("usr/lib");
     Make("data");
     ASSERT_TRUE(WriteFileAtomically(root_ + "/etc/passwd", "root\n").ok());
-    Link("/", "etc/root-link");           // /etc/root-link -> /
-    Link("../../../../outside", "up");     // climbs far above the root
-    Link("/usr/lib", "lib");               // an ordinary absolute link
-    Link("lib/../etc", "rel");             // via a link, then ..
+    Link("/", "etc/root-link");         // /etc/root-link -> /
+    Link("../../../../outside", "up");  // climbs far above the root
+    Link("/usr/lib", "lib");            // an ordinary absolute link
+    Link("lib/../etc", "rel");          // via a link, then ..
     Link("loop2", "loop1");
     Link("loop1", "loop2");
     Link("missing-target", "dangling");
@@ -105,8 +105,7 @@ TEST_F(ContainerPathTest, FinalLinkFollowedOnlyWhenAsked) {
 TEST_F(ContainerPathTest, ErrorsNameTheProblem) {
   absl::StatusOr<ResolvedPath> loop = ResolveInContainer(fd_.get(), "/loop1", true);
   EXPECT_EQ(loop.status().code(), absl::StatusCode::kInvalidArgument);
-  absl::StatusOr<ResolvedPath> file_as_dir =
-      ResolveInContainer(fd_.get(), "/etc/passwd/x", true);
+  absl::StatusOr<ResolvedPath> file_as_dir = ResolveInContainer(fd_.get(), "/etc/passwd/x", true);
   EXPECT_EQ(file_as_dir.status().code(), absl::StatusCode::kFailedPrecondition);
   absl::StatusOr<ResolvedPath> missing_dir = ResolveInContainer(fd_.get(), "/nope/x", true);
   EXPECT_EQ(missing_dir.status().code(), absl::StatusCode::kNotFound);

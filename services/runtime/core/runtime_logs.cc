@@ -50,8 +50,8 @@ class FilteredLogStream : public ProcessStream {
       if (!frame) return frame;
       if (frame->type == FrameType::kTime) {
         int64_t nanos = 0;
-        time_ = DecodeTime(frame->payload, &nanos) ? absl::FromUnixNanos(nanos)
-                                                   : absl::InfinitePast();
+        time_ =
+            DecodeTime(frame->payload, &nanos) ? absl::FromUnixNanos(nanos) : absl::InfinitePast();
         pending_time_ = std::move(*frame);
         continue;
       }
@@ -124,8 +124,8 @@ absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Logs(const std::string& 
         for (absl::string_view line :
              absl::StrSplit((**frame).payload, absl::ByString("\n"), absl::SkipEmpty())) {
           // Each line keeps its newline (the last one of a frame may have none).
-          const size_t end = static_cast<size_t>(line.data() - (**frame).payload.data()) +
-                             line.size();
+          const size_t end =
+              static_cast<size_t>(line.data() - (**frame).payload.data()) + line.size();
           const bool newline = end < (**frame).payload.size();
           lines.push_back({time, (**frame).type, absl::StrCat(line, newline ? "\n" : "")});
           if (static_cast<int64_t>(lines.size()) > tail) lines.pop_front();
@@ -158,8 +158,7 @@ absl::StatusOr<Runtime::TopResult> Runtime::Top(const std::string& container,
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
   ContainerRecord record = RecordOf(*entry);
   if (!IsRunning(record.state)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("Container ", record.id, " is not running"));
+    return absl::FailedPreconditionError(absl::StrCat("Container ", record.id, " is not running"));
   }
   // The container's pids from runc (its cgroup), then the host's ps filtered to them, as
   // docker does.

@@ -23,7 +23,8 @@ absl::Status Runtime::PrepareMounts(ContainerRecord& record) {
   if (record.mounts.empty()) return absl::OkStatus();
   std::set<std::string> targets;
   for (MountSpec& mount : record.mounts) {
-    const std::string invalid = absl::StrCat("invalid mount config for type \"", mount.type, "\": ");
+    const std::string invalid =
+        absl::StrCat("invalid mount config for type \"", mount.type, "\": ");
     if (mount.type != "bind" && mount.type != "tmpfs") {
       return absl::InvalidArgumentError(
           absl::StrCat("mount type \"", mount.type, "\" is not supported: bind or tmpfs"));
@@ -33,11 +34,12 @@ absl::Status Runtime::PrepareMounts(ContainerRecord& record) {
     }
     absl::StatusOr<std::string> target = layer::CleanPath(mount.target);
     if (mount.target[0] != '/' || !target.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(invalid, "invalid mount path: '", mount.target, "' mount path must be absolute"));
+      return absl::InvalidArgumentError(absl::StrCat(invalid, "invalid mount path: '", mount.target,
+                                                     "' mount path must be absolute"));
     }
     if (target->empty()) {
-      return absl::InvalidArgumentError(invalid + "invalid specification: destination can't be '/'");
+      return absl::InvalidArgumentError(invalid +
+                                        "invalid specification: destination can't be '/'");
     }
     mount.target = "/" + *target;
     if (!targets.insert(mount.target).second) {
@@ -53,8 +55,8 @@ absl::Status Runtime::PrepareMounts(ContainerRecord& record) {
       return absl::InvalidArgumentError(invalid + "field Source must not be empty");
     }
     if (mount.source[0] != '/') {
-      return absl::InvalidArgumentError(absl::StrCat(
-          invalid, "invalid mount path: '", mount.source, "' mount path must be absolute"));
+      return absl::InvalidArgumentError(absl::StrCat(invalid, "invalid mount path: '", mount.source,
+                                                     "' mount path must be absolute"));
     }
     struct stat st;
     if (::stat(mount.source.c_str(), &st) != 0) {
@@ -83,8 +85,8 @@ absl::Status Runtime::PrepareMounts(ContainerRecord& record) {
         resolved = ResolvedPath{mount.target.substr(1), false, false, false};
       }
       struct stat st;
-      const bool dir = mount.type == "tmpfs" ||
-                       (::stat(mount.source.c_str(), &st) == 0 && S_ISDIR(st.st_mode));
+      const bool dir =
+          mount.type == "tmpfs" || (::stat(mount.source.c_str(), &st) == 0 && S_ISDIR(st.st_mode));
       points.emplace_back(resolved->path, dir);
     }
   }
