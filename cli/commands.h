@@ -21,6 +21,8 @@ void RegisterContainerCommands(CLI::App& app, Globals& globals, int* exit_code);
 void RegisterLifecycleCommands(CLI::App& app, Globals& globals, int* exit_code);
 // commit, export, cp, import
 void RegisterTransferCommands(CLI::App& app, Globals& globals, int* exit_code);
+// save, load.
+void RegisterArchiveCommands(CLI::App& app, Globals& globals, int* exit_code);
 void RegisterInspectCommand(CLI::App& app, Globals& globals, int* exit_code);
 // system check
 void RegisterSystemCommands(CLI::App& app, Globals& globals, int* exit_code);

@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   strata::cli::RegisterContainerCommands(app, globals, &exit_code);
   strata::cli::RegisterLifecycleCommands(app, globals, &exit_code);
   strata::cli::RegisterTransferCommands(app, globals, &exit_code);
+  strata::cli::RegisterArchiveCommands(app, globals, &exit_code);
   strata::cli::RegisterInspectCommand(app, globals, &exit_code);
   strata::cli::RegisterSystemCommands(app, globals, &exit_code);
   strata::cli::RegisterRegistryCommands(app, globals, &exit_code);

@@ -166,6 +166,14 @@ int Copy(Globals& globals, const std::string& source, const std::string& destina
 }
 
 int Import(Globals& globals, gw::ImportOptions options, const std::string& file) {
+  if (file.rfind("http://", 0) == 0 || file.rfind("https://", 0) == 0) {
+    gateway::Gateway gateway(globals.Endpoints());
+    TerminalProgress progress;
+    ASSIGN_OR_FAIL(ig::Image image, gateway.ImportImageFromUrl(options, file, &progress));
+    progress.Done();
+    std::printf("%s\n", image.id().c_str());
+    return 0;
+  }
   UniqueFd input;
   if (file == "-") {
     if (IsTerminal(STDIN_FILENO)) return Fail("import from a terminal: pipe a tarball into it");
@@ -257,7 +265,7 @@ void RegisterImport(CLI::App& app, Globals& globals, int* exit_code) {
       ->allow_extra_args(false);
   command->add_option("-m,--message", *options->mutable_message(),
                       "Commit message for the image");
-  command->add_option("file", *file, "FILE|-")->required();
+  command->add_option("file", *file, "FILE|URL|-")->required();
   command->add_option("repository", *options->mutable_tag(), "[REPOSITORY[:TAG]]");
   command->callback([=, &globals] {
     for (const std::string& change : *changes) options->add_changes(change);

@@ -21,7 +21,7 @@ if [[ "${1:-}" == "--test" ]]; then
   # clang-14 and libclang-rt-14-dev: the libFuzzer targets (fuzz/run.sh).
   packages+=(python3 python3-grpcio busybox-static zstd bzip2 xz-utils gzip podman
              libarchive-tools clang-14 libclang-rt-14-dev docker-registry python3-jwt
-             python3-bcrypt openssl skopeo)
+             python3-bcrypt openssl skopeo umoci)
 fi
 
 missing=()

@@ -82,6 +82,29 @@ class Gateway {
   absl::StatusOr<gw::PushResult> Push(const gw::PushRequest& request, ProgressObserver* progress);
   absl::Status Login(const gw::LoginRequest& request);
 
+  // --- Archives ---------------------------------------------------------------------------
+  // See SaveImages and LoadImages in gateway.proto for what they do and their error codes.
+
+  // docker-archive or oci-archive into sink (not closed).
+  absl::Status Save(const gw::SaveRequest& request, layer::ByteSink* sink,
+                    ProgressObserver* progress);
+  // An OCI image layout written into directory (created, or empty). Errors: Save's,
+  // ALREADY_EXISTS (not empty), FAILED_PRECONDITION (not a directory).
+  absl::Status SaveToDirectory(const gw::SaveRequest& request, const std::string& directory,
+                               ProgressObserver* progress);
+  absl::StatusOr<gw::LoadResult> Load(const gw::LoadOptions& options, layer::ByteSource* archive,
+                                      ProgressObserver* progress);
+  // An OCI image layout directory on this machine. Errors: Load's.
+  absl::StatusOr<gw::LoadResult> LoadDirectory(const std::string& directory,
+                                               ProgressObserver* progress);
+
+  // `docker import URL`: ImportImage of what an http(s) GET of url returns, streamed.
+  // Errors: ImportImage's, INVALID_ARGUMENT (not http/https), NOT_FOUND (HTTP 404),
+  // UNAVAILABLE (unreachable, other HTTP errors).
+  absl::StatusOr<ig::Image> ImportImageFromUrl(const gw::ImportOptions& options,
+                                               const std::string& url,
+                                               ProgressObserver* progress);
+
   // --- Containers -------------------------------------------------------------------------
 
   // Holds the image for the container in imagegraph, then creates it on the runtime (the

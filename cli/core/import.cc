@@ -69,10 +69,8 @@ absl::Status ReadFileSystem(layer::LayerReader& reader, const std::string& sourc
       return absl::InvalidArgumentError(absl::StrCat(
           source, " is an image archive (it has ", name,
           " at its root, as `docker save`, `podman save` and OCI layouts write), not a file "
-          "system tarball: load it with `podman load -i ",
-          source,
-          "` or `skopeo copy`; strata import takes what `strata export` or `docker export` "
-          "write"));
+          "system tarball: load it with `strata load -i ",
+          source, "`; strata import takes what `strata export` or `docker export` write"));
     }
   }
 }

@@ -61,6 +61,25 @@ class ImportSource : public layer::ByteSource {
   v1::ImportImageRequest request_;
 };
 
+// The archive of a LoadImages call: the data of every message after the options.
+class LoadSource : public layer::ByteSource {
+ public:
+  explicit LoadSource(grpc::internal::ReaderInterface<v1::LoadRequest>* stream) : stream_(stream) {}
+  absl::StatusOr<absl::string_view> Read() override {
+    while (stream_->Read(&request_)) {
+      if (request_.has_options()) {
+        return absl::InvalidArgumentError("LoadImages: options may only come first");
+      }
+      if (!request_.data().empty()) return absl::string_view(request_.data());
+    }
+    return absl::string_view();
+  }
+
+ private:
+  grpc::internal::ReaderInterface<v1::LoadRequest>* stream_;
+  v1::LoadRequest request_;
+};
+
 // Feeds a bidirectional call's requests (stdin, its end, resizes) to a session; a client
 // that goes away cancels it. Request is AttachRequest, ExecRequest or RunRequest.
 template <typename Request>
@@ -181,6 +200,38 @@ grpc::Status GatewayService::Login(grpc::ServerContext*, const v1::LoginRequest*
   absl::Status status = gateway_->Login(*request);
   if (!status.ok()) return ToGrpc(status);
   response->set_status("Login Succeeded");
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::SaveImages(grpc::ServerContext* context,
+                                        const v1::SaveRequest* request,
+                                        grpc::ServerWriter<v1::SaveResponse>* writer) {
+  if (request->format() == "oci-dir") {
+    return ToGrpc(absl::InvalidArgumentError(
+        "SaveImages: oci-dir is a directory on the client's machine: save an oci-archive and "
+        "unpack it there"));
+  }
+  rpc::ChunkSink<v1::SaveResponse> sink(context, writer);
+  // Progress goes between data messages, on this same thread.
+  StreamProgress<v1::SaveResponse> progress(writer);
+  absl::Status status = gateway_->Save(*request, &sink, &progress);
+  if (status.ok()) status = sink.Flush();
+  return ToGrpc(status);
+}
+
+grpc::Status GatewayService::LoadImages(
+    grpc::ServerContext*, grpc::ServerReaderWriter<v1::LoadResponse, v1::LoadRequest>* stream) {
+  v1::LoadRequest first;
+  if (!stream->Read(&first) || !first.has_options()) {
+    return ToGrpc(absl::InvalidArgumentError("the first message of LoadImages must carry options"));
+  }
+  LoadSource source(stream);
+  StreamProgress<v1::LoadResponse> progress(stream);
+  absl::StatusOr<v1::LoadResult> result = gateway_->Load(first.options(), &source, &progress);
+  if (!result.ok()) return ToGrpc(result.status());
+  v1::LoadResponse last;
+  *last.mutable_result() = std::move(*result);
+  stream->Write(last);
   return grpc::Status::OK;
 }
 

@@ -29,6 +29,11 @@ class GatewayService final : public v1::Gateway::Service {
                     grpc::ServerWriter<v1::PushResponse>* writer) override;
   grpc::Status Login(grpc::ServerContext* context, const v1::LoginRequest* request,
                      v1::LoginResponse* response) override;
+  grpc::Status SaveImages(grpc::ServerContext* context, const v1::SaveRequest* request,
+                          grpc::ServerWriter<v1::SaveResponse>* writer) override;
+  grpc::Status LoadImages(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::LoadResponse, v1::LoadRequest>* stream) override;
   grpc::Status ListImages(grpc::ServerContext* context, const ig::ListImagesRequest* request,
                           ig::ListImagesResponse* response) override;
   grpc::Status InspectImage(grpc::ServerContext* context, const ig::GetImageRequest* request,

@@ -213,6 +213,59 @@ TEST_F(GatewayServiceTest, ImportStreamsProgressAndRecordsRealSizes) {
   EXPECT_CODE(stream->Finish(), INVALID_ARGUMENT);
 }
 
+TEST_F(GatewayServiceTest, SaveImagesStreamsAnArchiveThatLoadImagesReadsBack) {
+  std::string archive;
+  auto save = [&](gw::SaveRequest request) {
+    archive.clear();
+    grpc::ClientContext context;
+    auto reader = gateway_->SaveImages(&context, request);
+    gw::SaveResponse response;
+    while (reader->Read(&response)) {
+      if (response.has_data()) archive += response.data();
+    }
+    return reader->Finish();
+  };
+  auto load = [&](const std::string& bytes, gw::LoadResult* result) {
+    grpc::ClientContext context;
+    auto stream = gateway_->LoadImages(&context);
+    gw::LoadRequest first;
+    first.mutable_options()->set_source("saved.tar");
+    stream->Write(first);
+    for (size_t at = 0; at < bytes.size(); at += 64 << 10) {
+      gw::LoadRequest chunk;
+      chunk.set_data(bytes.substr(at, 64 << 10));
+      if (!stream->Write(chunk)) break;
+    }
+    stream->WritesDone();
+    gw::LoadResponse response;
+    while (stream->Read(&response)) {
+      if (response.has_result()) *result = response.result();
+    }
+    return stream->Finish();
+  };
+  gw::SaveRequest request;
+  request.add_images("base:1");
+  for (const std::string format : {"docker-archive", "oci-archive"}) {
+    request.set_format(format);
+    grpc::Status saved = save(request);
+    ASSERT_TRUE(saved.ok()) << format << ": " << saved.error_message();
+    EXPECT_GT(archive.size(), 100000u);
+    gw::LoadResult result;
+    grpc::Status loaded = load(archive, &result);
+    ASSERT_TRUE(loaded.ok()) << format << ": " << loaded.error_message();
+    ASSERT_EQ(result.images_size(), 1);
+    EXPECT_THAT(result.images(0).tags(), ::testing::ElementsAre("base:1"));
+  }
+  request.set_format("oci-dir");
+  EXPECT_CODE(save(request), INVALID_ARGUMENT);
+  request.set_format("docker-archive");
+  request.set_images(0, "no-such:image");
+  EXPECT_CODE(save(request), NOT_FOUND);
+  gw::LoadResult ignored;
+  EXPECT_CODE(load(archive.substr(0, archive.size() / 2), &ignored), INVALID_ARGUMENT);
+  EXPECT_CODE(load(std::string(4096, 'x'), &ignored), INVALID_ARGUMENT);
+}
+
 TEST_F(GatewayServiceTest, CheckSystemVerifiesEveryBlobAndEndsWithTheResult) {
   ig::Image image;
   std::vector<gw::Progress> progress;

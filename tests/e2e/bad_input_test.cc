@@ -59,7 +59,7 @@ TEST_F(BadInputTest, ImageArchiveIsRefusedByImport) {
   ASSERT_TRUE(RunCommandOk({"tar", "-C", dir, "-cf", tar, "manifest.json", "blobs"}).ok());
   const std::string before = Images();
   ExpectError({"import", tar, "archive:1"}, 1, "image archive");
-  ExpectError({"import", tar}, 1, "podman load");
+  ExpectError({"import", tar}, 1, "strata load");
   EXPECT_EQ(Images(), before);
 }
 
