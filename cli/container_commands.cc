@@ -13,6 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "cli/core/gateway.h"
+#include "lib/base/errors.h"
+#include "cli/mount_flags.h"
 #include "cli/session.h"
 #include "cli/terminal.h"
 #include "cli/util.h"
@@ -36,9 +38,16 @@ struct CreateFlags {
   std::string network;
   std::string hostname;
   std::vector<std::string> labels;
+  // -v, --mount, --tmpfs (cli/mount_flags.h).
+  std::vector<std::string> volumes;
+  std::vector<std::string> mounts;
+  std::vector<std::string> tmpfs;
   // run only
   bool detach = false;
   bool remove = false;
+  // run, start, attach
+  std::string detach_keys = kDefaultDetachKeys;
+  bool sig_proxy = true;
 };
 
 void AddCreateFlags(CLI::App* command, CreateFlags& flags) {
@@ -64,6 +73,27 @@ void AddCreateFlags(CLI::App* command, CreateFlags& flags) {
   command->add_option("-h,--hostname", flags.hostname, "Container host name");
   command->add_option("-l,--label", flags.labels, "Set metadata (KEY=VALUE)")
       ->allow_extra_args(false);
+  command->add_option("-v,--volume", flags.volumes, "Bind mount a host directory (HOST:CONTAINER[:ro])")
+      ->allow_extra_args(false);
+  command->add_option("--mount", flags.mounts,
+                      "Attach a filesystem mount (type=bind|tmpfs,source=,target=,readonly)")
+      ->allow_extra_args(false);
+  command->add_option("--tmpfs", flags.tmpfs, "Mount a tmpfs directory (PATH[:OPTIONS])")
+      ->allow_extra_args(false);
+}
+
+// The mounts -v, --mount and --tmpfs ask for. Errors: INVALID_ARGUMENT (docker's words).
+absl::Status AddMounts(const CreateFlags& flags, types::v1::ContainerOptions* options) {
+  for (const std::string& volume : flags.volumes) {
+    ASSIGN_OR_RETURN(*options->add_mounts(), ParseVolumeFlag(volume));
+  }
+  for (const std::string& mount : flags.mounts) {
+    ASSIGN_OR_RETURN(*options->add_mounts(), ParseMountFlag(mount));
+  }
+  for (const std::string& tmpfs : flags.tmpfs) {
+    ASSIGN_OR_RETURN(*options->add_mounts(), ParseTmpfsFlag(tmpfs));
+  }
+  return absl::OkStatus();
 }
 
 // docker's -e: "KEY=VALUE" as given, "KEY" takes this shell's value (and is left out when the
@@ -140,31 +170,52 @@ types::v1::TerminalSize ConsoleSize() {
   return out;
 }
 
-// Relays a session; signals strata gets go to the container (docker's --sig-proxy).
+// Relays a session; signals strata gets go to the container (docker's --sig-proxy), the
+// detach keys leave it running.
 int Relay(gateway::Gateway& gateway, gateway::ProcessSession* session, const std::string& id,
-          bool stdin, bool tty) {
-  auto forward = [&gateway, id](int signal) {
-    rt::KillRequest request;
-    request.set_container(id);
-    request.set_signal(std::to_string(signal));
-    (void)gateway.KillContainer(request);
-  };
-  absl::StatusOr<int> code = RunSession(session, {.stdin = stdin, .tty = tty, .forward_signal = forward});
+          bool stdin, bool tty, const CreateFlags& flags) {
+  absl::StatusOr<std::string> detach_keys = ParseDetachKeys(flags.detach_keys);
+  if (!detach_keys.ok()) return Fail(detach_keys.status(), kExitServiceError);
+  std::function<void(int)> forward;
+  if (flags.sig_proxy) {
+    forward = [&gateway, id](int signal) {
+      rt::KillRequest request;
+      request.set_container(id);
+      request.set_signal(std::to_string(signal));
+      (void)gateway.KillContainer(request);
+    };
+  }
+  absl::StatusOr<int> code = RunSession(
+      session,
+      {.stdin = stdin, .tty = tty, .forward_signal = forward, .detach_keys = *detach_keys});
   return code.ok() ? *code : Fail(code.status(), kExitServiceError);
+}
+
+void AddAttachFlags(CLI::App* command, CreateFlags& flags) {
+  command->add_option("--detach-keys", flags.detach_keys,
+                      "Override the key sequence for detaching a container (default "
+                      "\"ctrl-p,ctrl-q\")");
 }
 
 int Run(Globals& globals, CLI::App* command, const CreateFlags& flags) {
   ASSIGN_OR_FAIL(std::vector<std::string> args,
                  Positionals(command, 1, "run [OPTIONS] IMAGE [COMMAND] [ARG...]"),
                  kExitServiceError);
-  if (flags.tty && flags.interactive && !IsTerminal(STDIN_FILENO)) {
+  // Detached, the container's terminal is the monitor's: none is needed here (docker -dit).
+  if (flags.tty && flags.interactive && !flags.detach && !IsTerminal(STDIN_FILENO)) {
     return Fail("the input device is not a TTY: drop -t, or run from a terminal",
                 kExitServiceError);
+  }
+  if (!ParseDetachKeys(flags.detach_keys).ok()) {
+    return Fail(ParseDetachKeys(flags.detach_keys).status(), kExitServiceError);
   }
   gateway::Gateway gateway(globals.Endpoints());
   gw::RunOptions options;
   options.set_image(args[0]);
   *options.mutable_options() = ToOptions(flags, {args.begin() + 1, args.end()});
+  if (absl::Status mounts = AddMounts(flags, options.mutable_options()); !mounts.ok()) {
+    return Fail(mounts, kExitServiceError);
+  }
   options.set_detach(flags.detach);
   options.set_remove(flags.remove);
   if (flags.tty) *options.mutable_console_size() = ConsoleSize();
@@ -178,7 +229,8 @@ int Run(Globals& globals, CLI::App* command, const CreateFlags& flags) {
     std::printf("%s\n", run->container.id().c_str());
     return 0;
   }
-  return Relay(gateway, run->session.get(), run->container.id(), flags.interactive, flags.tty);
+  return Relay(gateway, run->session.get(), run->container.id(), flags.interactive, flags.tty,
+               flags);
 }
 
 int Create(Globals& globals, CLI::App* command, const CreateFlags& flags) {
@@ -189,12 +241,16 @@ int Create(Globals& globals, CLI::App* command, const CreateFlags& flags) {
   gw::CreateContainerRequest request;
   request.set_image(args[0]);
   *request.mutable_options() = ToOptions(flags, {args.begin() + 1, args.end()});
+  if (absl::Status mounts = AddMounts(flags, request.mutable_options()); !mounts.ok()) {
+    return Fail(mounts, kExitServiceError);
+  }
   ASSIGN_OR_FAIL(rt::Container container, gateway.CreateContainer(request), kExitServiceError);
   std::printf("%s\n", container.id().c_str());
   return 0;
 }
 
-int StartAttached(Globals& globals, const std::string& name, bool interactive) {
+int StartAttached(Globals& globals, const std::string& name, bool interactive,
+                  const CreateFlags& flags) {
   gateway::Gateway gateway(globals.Endpoints());
   ASSIGN_OR_FAIL(rt::Container container, gateway.InspectContainer(name));
   rt::StartContainerRequest start;
@@ -207,14 +263,36 @@ int StartAttached(Globals& globals, const std::string& name, bool interactive) {
   attach.set_stdin(interactive);
   attach.set_log_offset(started->log_offset());
   ASSIGN_OR_FAIL(std::unique_ptr<gateway::ProcessSession> session, gateway.Attach(attach));
-  return Relay(gateway, session.get(), container.id(), interactive, container.tty());
+  return Relay(gateway, session.get(), container.id(), interactive, container.tty(), flags);
+}
+
+// docker attach: the running container's main process, live (what it printed before is in
+// `strata logs`); its exit code is strata's.
+int Attach(Globals& globals, const std::string& name, bool no_stdin, const CreateFlags& flags) {
+  gateway::Gateway gateway(globals.Endpoints());
+  ASSIGN_OR_FAIL(rt::Container container, gateway.InspectContainer(name));
+  if (container.state() != rt::RUNNING && container.state() != rt::PAUSED) {
+    return Fail("You cannot attach to a stopped container, start it first");
+  }
+  if (container.state() == rt::PAUSED) {
+    return Fail("You cannot attach to a paused container, unpause it first");
+  }
+  const bool stdin = container.open_stdin() && !no_stdin;
+  if (stdin && container.tty() && !IsTerminal(STDIN_FILENO)) {
+    return Fail("the input device is not a TTY", kExitServiceError);
+  }
+  rt::AttachOptions attach;
+  attach.set_container(container.id());
+  attach.set_stdin(stdin);
+  ASSIGN_OR_FAIL(std::unique_ptr<gateway::ProcessSession> session, gateway.Attach(attach));
+  return Relay(gateway, session.get(), container.id(), stdin, container.tty(), flags);
 }
 
 int Start(Globals& globals, const std::vector<std::string>& containers, bool attach,
-          bool interactive) {
+          bool interactive, const CreateFlags& flags) {
   if (attach || interactive) {
     if (containers.size() != 1) return Fail("you cannot attach to more than one container at once");
-    return StartAttached(globals, containers[0], interactive);
+    return StartAttached(globals, containers[0], interactive, flags);
   }
   gateway::Gateway gateway(globals.Endpoints());
   return ForEachContainer(containers, [&](const std::string& container) {
@@ -259,6 +337,9 @@ void RegisterRunOrCreate(CLI::App& app, Globals& globals, int* exit_code, bool i
   if (is_run) {
     command->add_flag("-d,--detach", flags->detach, "Run in the background, print the id");
     command->add_flag("--rm", flags->remove, "Remove the container when it exits");
+    AddAttachFlags(command, *flags);
+    command->add_flag("--sig-proxy,!--no-sig-proxy", flags->sig_proxy,
+                      "Proxy received signals to the process (default true)");
   }
   command->prefix_command();
   command->footer(absl::StrCat("Usage: strata ", command->get_name(),
@@ -287,12 +368,28 @@ void RegisterStart(CLI::App& app, Globals& globals, int* exit_code) {
   auto attach = std::make_shared<bool>(false);
   auto interactive = std::make_shared<bool>(false);
   auto containers = std::make_shared<std::vector<std::string>>();
+  auto flags = std::make_shared<CreateFlags>();
   command->add_flag("-a,--attach", *attach, "Attach STDOUT/STDERR and wait for the exit code");
   command->add_flag("-i,--interactive", *interactive, "Attach the container's STDIN");
+  AddAttachFlags(command, *flags);
   command->add_option("containers", *containers, "CONTAINER...")->required();
   command->callback([=, &globals] {
-    *exit_code = Start(globals, *containers, *attach, *interactive);
+    *exit_code = Start(globals, *containers, *attach, *interactive, *flags);
   });
+}
+
+void RegisterAttach(CLI::App& app, Globals& globals, int* exit_code) {
+  CLI::App* command = app.add_subcommand(
+      "attach", "Attach local standard input, output, and error streams to a running container");
+  auto flags = std::make_shared<CreateFlags>();
+  auto no_stdin = std::make_shared<bool>(false);
+  auto container = std::make_shared<std::string>();
+  AddAttachFlags(command, *flags);
+  command->add_flag("--no-stdin", *no_stdin, "Do not attach STDIN");
+  command->add_flag("--sig-proxy,!--no-sig-proxy", flags->sig_proxy,
+                    "Proxy all received signals to the process (default true)");
+  command->add_option("container", *container, "CONTAINER")->required();
+  command->callback([=, &globals] { *exit_code = Attach(globals, *container, *no_stdin, *flags); });
 }
 
 }  // namespace
@@ -302,6 +399,7 @@ void RegisterContainerCommands(CLI::App& app, Globals& globals, int* exit_code) 
   RegisterRunOrCreate(app, globals, exit_code, /*is_run=*/false);
   RegisterStart(app, globals, exit_code);
   RegisterExec(app, globals, exit_code);
+  RegisterAttach(app, globals, exit_code);
 }
 
 }  // namespace strata::cli

@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "cli/commands.h"
@@ -75,21 +77,99 @@ int Wait(Globals& globals, const std::vector<std::string>& containers) {
   return code;
 }
 
-int Logs(Globals& globals, const std::string& container, bool follow) {
+// docker's --since: a duration before now ("10m", "1h30m"), an RFC 3339 time, or unix
+// seconds. Errors: INVALID_ARGUMENT.
+absl::StatusOr<absl::Time> ParseSince(const std::string& value, absl::Time now) {
+  absl::Duration ago;
+  if (absl::ParseDuration(value, &ago)) return now - ago;
+  double seconds = 0;
+  if (absl::SimpleAtod(value, &seconds)) return absl::FromUnixNanos(static_cast<int64_t>(seconds * 1e9));
+  absl::Time time;
+  std::string error;
+  for (const char* format : {absl::RFC3339_full, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"}) {
+    if (absl::ParseTime(format, value, absl::UTCTimeZone(), &time, &error)) return time;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("invalid value for \"since\": ", value));
+}
+
+struct LogsFlags {
+  bool follow = false;
+  bool timestamps = false;
+  std::string tail = "all";
+  std::string since;
+};
+
+int Logs(Globals& globals, const std::string& container, const LogsFlags& flags) {
   gateway::Gateway gateway(globals.Endpoints());
   rt::LogsRequest request;
   request.set_container(container);
-  request.set_follow(follow);
+  request.set_follow(flags.follow);
+  if (flags.tail != "all") {
+    int64_t tail = 0;
+    // docker: a negative or unparsable tail means all.
+    if (absl::SimpleAtoi(flags.tail, &tail) && tail >= 0) request.set_tail(tail);
+  }
+  if (!flags.since.empty()) {
+    ASSIGN_OR_FAIL(absl::Time since, ParseSince(flags.since, absl::Now()));
+    rpc::ToTimestamp(since, request.mutable_since());
+  }
   ASSIGN_OR_FAIL(std::unique_ptr<gateway::ProcessSession> session, gateway.Logs(request));
+  // With -t, each line starts with when it was written (docker's RFC3339Nano, fixed width).
+  bool at_line_start[2] = {true, true};
   for (;;) {
     ASSIGN_OR_FAIL(std::optional<rt::ProcessOutput> output, session->Next());
     if (!output.has_value() || output->has_exit()) return 0;
     const bool out = output->has_stdout();
-    if (!WriteAll(out ? STDOUT_FILENO : STDERR_FILENO, out ? output->stdout() : output->stderr())
-             .ok()) {
-      return kExitOutputClosed;
+    std::string data = out ? output->stdout() : output->stderr();
+    if (flags.timestamps) {
+      const std::string stamp = absl::StrCat(
+          absl::FormatTime("%Y-%m-%dT%H:%M:%E9SZ",
+                           output->has_time() ? rpc::FromTimestamp(output->time()) : absl::Now(),
+                           absl::UTCTimeZone()),
+          " ");
+      std::string stamped;
+      bool& line_start = at_line_start[out ? 0 : 1];
+      for (char c : data) {
+        if (line_start) stamped += stamp;
+        stamped.push_back(c);
+        line_start = c == '\n';
+      }
+      data.swap(stamped);
+    }
+    if (!WriteAll(out ? STDOUT_FILENO : STDERR_FILENO, data).ok()) return kExitOutputClosed;
+  }
+}
+
+// docker top: ps's columns as docker's tabwriter lays them out (cells of at least 20
+// characters, 3 spaces of padding).
+int Top(Globals& globals, const std::vector<std::string>& args) {
+  gateway::Gateway gateway(globals.Endpoints());
+  rt::TopRequest request;
+  request.set_container(args[0]);
+  for (size_t i = 1; i < args.size(); ++i) request.add_ps_args(args[i]);
+  ASSIGN_OR_FAIL(rt::TopResponse top, gateway.TopContainer(request));
+  std::vector<std::vector<std::string>> rows;
+  rows.emplace_back(top.titles().begin(), top.titles().end());
+  for (const rt::TopProcess& process : top.processes()) {
+    rows.emplace_back(process.values().begin(), process.values().end());
+  }
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i + 1 < row.size(); ++i) {
+      if (widths.size() <= i) widths.push_back(20);
+      widths[i] = std::max(widths[i], row[i].size() + 3);
     }
   }
+  std::string text;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      text += row[i];
+      if (i + 1 < row.size()) text.append(widths[i] - row[i].size(), ' ');
+    }
+    text += "\n";
+  }
+  std::fputs(text.c_str(), stdout);
+  return 0;
 }
 
 int Diff(Globals& globals, const std::string& container) {
@@ -179,6 +259,50 @@ void RegisterStopKillRm(CLI::App& app, Globals& globals, int* exit_code) {
                   });
 }
 
+void RegisterRestartRenameTop(CLI::App& app, Globals& globals, int* exit_code) {
+  auto timeout = std::make_shared<int>(10);
+  RegisterForEach(
+      app, globals, exit_code, "restart", "Restart one or more containers",
+      [timeout](gateway::Gateway& gateway, const std::string& container) {
+        rt::StopRequest request;
+        request.set_container(container);
+        request.set_timeout_seconds(*timeout);
+        return gateway.RestartContainer(request).status();
+      },
+      [timeout](CLI::App* command) {
+        command->add_option("-t,--time", *timeout, "Seconds to wait before killing the container")
+            ->capture_default_str();
+      });
+  {
+    CLI::App* command = app.add_subcommand("rename", "Rename a container");
+    auto names = std::make_shared<std::vector<std::string>>();
+    command->add_option("names", *names, "CONTAINER NEW_NAME")->required()->expected(2);
+    command->callback([=, &globals] {
+      gateway::Gateway gateway(globals.Endpoints());
+      rt::RenameRequest request;
+      request.set_container((*names)[0]);
+      request.set_name((*names)[1]);
+      absl::Status renamed = gateway.RenameContainer(request);
+      *exit_code = renamed.ok() ? 0 : Fail(renamed);
+    });
+  }
+  {
+    CLI::App* command =
+        app.add_subcommand("top", "Display the running processes of a container");
+    command->prefix_command();
+    command->footer("Usage: strata top CONTAINER [ps OPTIONS]");
+    command->callback([=, &globals] {
+      std::vector<std::string> args = command->remaining();
+      if (args.empty()) {
+        *exit_code = Fail("\"strata top\" requires at least 1 argument.\nUsage: strata top "
+                          "CONTAINER [ps OPTIONS]");
+        return;
+      }
+      *exit_code = Top(globals, args);
+    });
+  }
+}
+
 void RegisterWaitLogsDiff(CLI::App& app, Globals& globals, int* exit_code) {
   {
     CLI::App* command =
@@ -189,11 +313,17 @@ void RegisterWaitLogsDiff(CLI::App& app, Globals& globals, int* exit_code) {
   }
   {
     CLI::App* command = app.add_subcommand("logs", "Fetch the logs of a container");
-    auto follow = std::make_shared<bool>(false);
+    auto flags = std::make_shared<LogsFlags>();
     auto container = std::make_shared<std::string>();
-    command->add_flag("-f,--follow", *follow, "Follow log output");
+    command->add_flag("-f,--follow", flags->follow, "Follow log output");
+    command->add_flag("-t,--timestamps", flags->timestamps, "Show timestamps");
+    command->add_option("-n,--tail", flags->tail,
+                        "Number of lines to show from the end of the logs (default \"all\")");
+    command->add_option("--since", flags->since,
+                        "Show logs since timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative "
+                        "(e.g. \"42m\" for 42 minutes)");
     command->add_option("container", *container, "CONTAINER")->required();
-    command->callback([=, &globals] { *exit_code = Logs(globals, *container, *follow); });
+    command->callback([=, &globals] { *exit_code = Logs(globals, *container, *flags); });
   }
   {
     CLI::App* command = app.add_subcommand(
@@ -210,6 +340,7 @@ void RegisterLifecycleCommands(CLI::App& app, Globals& globals, int* exit_code) 
   RegisterPs(app, globals, exit_code);
   RegisterStopKillRm(app, globals, exit_code);
   RegisterWaitLogsDiff(app, globals, exit_code);
+  RegisterRestartRenameTop(app, globals, exit_code);
 }
 
 }  // namespace strata::cli

@@ -46,6 +46,37 @@ class ScopedSignalHandler {
 
 }  // namespace
 
+absl::StatusOr<std::string> ParseDetachKeys(const std::string& keys) {
+  std::string bytes;
+  auto invalid = [&keys]() {
+    return absl::InvalidArgumentError("Invalid detach keys (" + keys + ") provided");
+  };
+  if (keys.empty()) return invalid();
+  size_t start = 0;
+  while (start <= keys.size()) {
+    size_t comma = keys.find(',', start);
+    if (comma == std::string::npos) comma = keys.size();
+    const std::string key = keys.substr(start, comma - start);
+    start = comma + 1;
+    if (key.size() == 1) {
+      bytes.push_back(key[0]);
+    } else if (key.size() == 6 && key.compare(0, 5, "ctrl-") == 0) {
+      const char c = key[5];
+      if (c >= 'a' && c <= 'z') {
+        bytes.push_back(static_cast<char>(c - 'a' + 1));
+      } else if (c == '@' || c == '[' || c == '\\' || c == ']' || c == '^' || c == '_') {
+        bytes.push_back(static_cast<char>(c - '@'));
+      } else {
+        return invalid();
+      }
+    } else {
+      return invalid();
+    }
+    if (comma == keys.size()) break;
+  }
+  return bytes;
+}
+
 void StartSignalHandling() {
   sigset_t set = HandledSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
@@ -95,9 +126,15 @@ absl::StatusOr<int> RunSession(gateway::ProcessSession* session, const SessionOp
     ::_exit(128 + signal);
   });
 
+  // Detaching is the input thread's finding; the output loop then ends without an exit.
+  std::atomic<bool> detached{false};
+  const std::string detach_keys = options.tty ? options.detach_keys : "";
   std::thread input;
   if (options.stdin) {
     input = std::thread([&] {
+      // How much of the detach sequence the last bytes matched (held back until it is clear
+      // they are not the sequence, as docker's escape proxy does).
+      size_t matched = 0;
       char buffer[32 << 10];
       struct pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {wake_read.get(), POLLIN, 0}};
       for (;;) {
@@ -112,7 +149,26 @@ absl::StatusOr<int> RunSession(gateway::ProcessSession* session, const SessionOp
           (void)session->CloseStdin();
           break;
         }
-        if (!session->SendStdin(absl::string_view(buffer, static_cast<size_t>(n))).ok()) break;
+        if (detach_keys.empty()) {
+          if (!session->SendStdin(absl::string_view(buffer, static_cast<size_t>(n))).ok()) break;
+          continue;
+        }
+        std::string out;
+        for (ssize_t i = 0; i < n && !detached; ++i) {
+          const char c = buffer[i];
+          if (c == detach_keys[matched]) {
+            if (++matched == detach_keys.size()) detached = true;
+            continue;
+          }
+          out.append(detach_keys, 0, matched);
+          matched = c == detach_keys[0] ? 1 : 0;
+          if (matched == 0) out.push_back(c);
+        }
+        if (!out.empty() && !session->SendStdin(out).ok()) break;
+        if (detached) {
+          session->Cancel();
+          break;
+        }
       }
     });
   }
@@ -126,6 +182,7 @@ absl::StatusOr<int> RunSession(gateway::ProcessSession* session, const SessionOp
       ended = output.status();
       break;
     }
+    if (detached) break;
     if (!output->has_value()) break;
     const runtime::v1::ProcessOutput& message = **output;
     if (message.has_exit()) {
@@ -144,6 +201,11 @@ absl::StatusOr<int> RunSession(gateway::ProcessSession* session, const SessionOp
   (void)WriteAll(wake_write.get(), "x");
   if (input.joinable()) input.join();
   raw.reset();
+  if (detached && !exit_code) {
+    // docker's words; the process runs on.
+    (void)WriteAll(STDERR_FILENO, "read escape sequence\n");
+    return 0;
+  }
   if (exit_code) return *exit_code;
   if (output_closed) return kExitOutputClosed;
   if (!ended.ok()) return ended;

@@ -23,7 +23,16 @@ struct SessionOptions {
   bool tty = false;
   // Passes a signal strata received on to the process; empty: strata ends on it instead.
   std::function<void(int)> forward_signal;
+  // With a terminal and stdin: typing these bytes detaches (strata prints docker's "read
+  // escape sequence" and ends with 0; the process runs on). Empty: never.
+  std::string detach_keys;
 };
+
+// docker's default detach sequence, and its --detach-keys syntax: comma-separated keys,
+// each a single character or ctrl-<a-z, @, [, \, ], ^, _>.
+inline constexpr char kDefaultDetachKeys[] = "ctrl-p,ctrl-q";
+// Errors: INVALID_ARGUMENT ("Invalid detach keys (X) provided").
+absl::StatusOr<std::string> ParseDetachKeys(const std::string& keys);
 
 // Call once at the start of main, before any thread: SIGINT, SIGTERM, SIGHUP and SIGWINCH are
 // then taken by one thread of ours. Outside a session the first three end strata as they

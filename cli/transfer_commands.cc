@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -103,23 +104,54 @@ int Export(Globals& globals, const std::string& container, const std::string& ou
   return 0;
 }
 
+// docker's splitCpArg: "CONTAINER:PATH", or a local path (one starting with "/" or ".", or
+// holding no colon). Returns the container ("" for a local path) and the path.
+std::pair<std::string, std::string> SplitCopyArgument(const std::string& argument) {
+  if (argument.empty() || argument[0] == '/' || argument[0] == '.') return {"", argument};
+  const size_t colon = argument.find(':');
+  if (colon == std::string::npos || colon == 0) return {"", argument};
+  return {argument.substr(0, colon), argument.substr(colon + 1)};
+}
+
 int Copy(Globals& globals, const std::string& source, const std::string& destination,
-         bool follow_link) {
-  const size_t colon = source.find(':');
-  if (colon == std::string::npos || colon == 0) {
-    if (destination.find(':') != std::string::npos) {
-      return Fail("copying into a container is not supported: copy out with "
-                  "`strata cp CONTAINER:PATH DEST`, or commit a container that made the file");
+         bool follow_link, bool archive) {
+  auto [from_container, from_path] = SplitCopyArgument(source);
+  auto [to_container, to_path] = SplitCopyArgument(destination);
+  if (!from_container.empty() && !to_container.empty()) {
+    return Fail("copying between containers is not supported");
+  }
+  if (from_container.empty() && to_container.empty()) {
+    return Fail("must specify at least one container source");
+  }
+  gateway::Gateway gateway(globals.Endpoints());
+  if (!to_container.empty()) {
+    rt::CopyToOptions options;
+    options.set_container(to_container);
+    if (to_path.empty() || to_path[0] != '/') to_path = "/" + to_path;  // docker: relative to /
+    options.set_path(to_path);
+    options.set_keep_owner(archive);
+    absl::Status copied;
+    if (source == "-") {
+      if (IsTerminal(STDIN_FILENO)) return Fail("copy from a terminal: pipe a tar into it");
+      layer::FdSource input(STDIN_FILENO);
+      copied = gateway.CopyTo(options, [&input](layer::ByteSink* sink) -> absl::Status {
+        for (;;) {
+          ASSIGN_OR_RETURN(absl::string_view chunk, input.Read());
+          if (chunk.empty()) return absl::OkStatus();
+          RETURN_IF_ERROR(sink->Write(chunk));
+        }
+      });
+    } else {
+      copied = gateway.CopyFromLocal(options, from_path, follow_link);
     }
-    return Fail("the source must be CONTAINER:PATH");
+    return copied.ok() ? 0 : Fail(copied);
   }
   rt::CopyFromRequest request;
-  request.set_container(source.substr(0, colon));
-  std::string path = source.substr(colon + 1);
+  request.set_container(from_container);
+  std::string path = from_path;
   if (path.empty() || path[0] != '/') path = "/" + path;  // docker: relative to /
   request.set_path(path);
   request.set_follow_link(follow_link);
-  gateway::Gateway gateway(globals.Endpoints());
   if (destination != "-") {
     absl::Status copied = gateway.CopyToLocal(request, destination);
     return copied.ok() ? 0 : Fail(copied);
@@ -207,16 +239,20 @@ void RegisterExportAndCp(CLI::App& app, Globals& globals, int* exit_code) {
     command->callback([=, &globals] { *exit_code = Export(globals, *container, *output); });
   }
   CLI::App* command = app.add_subcommand(
-      "cp", "Copy files/folders from a container to the local filesystem (DEST \"-\": a tar "
-            "on STDOUT)");
+      "cp", "Copy files/folders between a container and the local filesystem (\"-\": a tar "
+            "on STDIN or STDOUT)");
   auto follow = std::make_shared<bool>(false);
+  auto archive = std::make_shared<bool>(false);
+  command->add_flag("-a,--archive", *archive, "Archive mode (copy all uid/gid information)");
   auto source = std::make_shared<std::string>();
   auto destination = std::make_shared<std::string>();
   command->add_flag("-L,--follow-link", *follow, "Follow a symbolic link in SRC_PATH");
-  command->add_option("source", *source, "CONTAINER:SRC_PATH")->required();
-  command->add_option("destination", *destination, "DEST_PATH|-")->required();
-  command->callback(
-      [=, &globals] { *exit_code = Copy(globals, *source, *destination, *follow); });
+  command->add_option("source", *source, "CONTAINER:SRC_PATH | SRC_PATH | -")->required();
+  command->add_option("destination", *destination, "DEST_PATH | - | CONTAINER:DEST_PATH")
+      ->required();
+  command->callback([=, &globals] {
+    *exit_code = Copy(globals, *source, *destination, *follow, *archive);
+  });
 }
 
 void RegisterImport(CLI::App& app, Globals& globals, int* exit_code) {

@@ -61,13 +61,11 @@ absl::StatusOr<rt::StartContainerResponse> Gateway::StartContainer(
 }
 
 absl::StatusOr<RunResult> Gateway::Run(const gw::RunOptions& options) {
-  if (options.detach() && options.remove()) {
-    return absl::InvalidArgumentError(
-        "--rm cannot be combined with -d: remove the container once it has exited");
-  }
   gw::CreateContainerRequest create;
   create.set_image(options.image());
   *create.mutable_options() = options.options();
+  // --rm is the runtime's to do when the process exits, however this client ends.
+  if (options.remove()) create.mutable_options()->set_auto_remove(true);
   ASSIGN_OR_RETURN(rt::Container container, CreateContainer(create));
   const std::string id = container.id();
   // --rm: removed once the run is over, whichever way it ends.
@@ -76,7 +74,9 @@ absl::StatusOr<RunResult> Gateway::Run(const gw::RunOptions& options) {
     request.set_container(id);
     request.set_force(true);
     absl::StatusOr<std::string> removed = RemoveContainer(request);
-    if (!removed.ok()) {
+    // Removed by the runtime meanwhile: only the hold is left to release.
+    if (!removed.ok() && absl::IsNotFound(removed.status())) ReleaseHold(id);
+    if (!removed.ok() && !absl::IsNotFound(removed.status())) {
       STRATA_LOG(WARNING) << "could not remove container " << id << ": "
                           << removed.status().message();
     }
@@ -109,7 +109,18 @@ absl::StatusOr<RunResult> Gateway::Run(const gw::RunOptions& options) {
     return session.status();
   }
   result.session = std::move(*session);
-  if (options.remove()) result.session = WithCleanup(std::move(result.session), remove);
+  if (options.remove()) {
+    // The runtime removes it once it exited; this releases the image hold at once (and
+    // removes it already when the exit was seen). Detached from, it runs on: left alone.
+    result.session = WithCleanup(std::move(result.session), [this, id, remove] {
+      absl::StatusOr<rt::Container> container = InspectContainer(id);
+      if (!container.ok()) {
+        if (absl::IsNotFound(container.status())) ReleaseHold(id);
+        return;
+      }
+      if (container->state() == rt::EXITED || container->state() == rt::CREATED) remove();
+    });
+  }
   return result;
 }
 
@@ -133,6 +144,31 @@ absl::StatusOr<rt::Container> Gateway::StopContainer(const rt::StopRequest& requ
       Services::Unary(absl::Seconds(std::max(timeout, 0) + 60)).get(), request, &response);
   if (!status.ok()) return services_.RuntimeError(status, request.container());
   return std::move(*response.mutable_container());
+}
+
+absl::StatusOr<rt::Container> Gateway::RestartContainer(const rt::StopRequest& request) {
+  ASSIGN_OR_RETURN(rt::Container stopped, StopContainer(request));
+  rt::StartContainerRequest start;
+  start.set_container(stopped.id());
+  ASSIGN_OR_RETURN(rt::StartContainerResponse started, StartContainer(start));
+  return std::move(*started.mutable_container());
+}
+
+absl::Status Gateway::RenameContainer(const rt::RenameRequest& request) {
+  if (request.name().empty()) return absl::InvalidArgumentError("Neither old nor new names may be empty");
+  ASSIGN_OR_RETURN(rt::Runtime::Stub * runtime, services_.runtime());
+  rt::RenameResponse response;
+  grpc::Status status = runtime->Rename(Services::Unary().get(), request, &response);
+  if (!status.ok()) return services_.RuntimeError(status, request.container());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<rt::TopResponse> Gateway::TopContainer(const rt::TopRequest& request) {
+  ASSIGN_OR_RETURN(rt::Runtime::Stub * runtime, services_.runtime());
+  rt::TopResponse response;
+  grpc::Status status = runtime->Top(Services::Unary().get(), request, &response);
+  if (!status.ok()) return services_.RuntimeError(status, request.container());
+  return response;
 }
 
 absl::Status Gateway::KillContainer(const rt::KillRequest& request) {

@@ -28,12 +28,44 @@ absl::Status UnpackInto(internal::CopyStream& stream, const std::string& directo
   return stream.Finish(unpacked.status());
 }
 
+// docker's CopyInfoDestinationPath: a symlink at the destination is followed (at most 10
+// links), never replaced; a dangling one names where the copy is created, whose parent
+// must be a directory.
+absl::StatusOr<std::string> ResolveLocalDestination(const std::string& given) {
+  std::string path = given;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  const bool asserts_dir = path.size() != given.size();
+  struct stat st;
+  int links = 0;
+  while (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    if (++links > 10) return absl::InvalidArgumentError("too many symlinks in " + given);
+    char target[4096];
+    const ssize_t length = ::readlink(path.c_str(), target, sizeof(target) - 1);
+    if (length < 0) return ErrnoStatus(errno, "readlink " + path);
+    std::string link(target, static_cast<size_t>(length));
+    path = link[0] == '/' ? link : absl::StrCat(Dirname(path), "/", link);
+  }
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) return ErrnoStatus(errno, "lstat " + path);
+    const std::string parent = Dirname(path);
+    struct stat parent_st;
+    if (::stat(parent.c_str(), &parent_st) != 0) return ErrnoStatus(errno, "stat " + parent);
+    if (!S_ISDIR(parent_st.st_mode)) return absl::FailedPreconditionError("not a directory");
+  }
+  return asserts_dir && links == 0 ? path + "/" : path;
+}
+
 }  // namespace
 
 absl::Status Gateway::CopyToLocal(const rt::CopyFromRequest& request,
-                                  const std::string& destination) {
+                                  const std::string& given_destination) {
   ASSIGN_OR_RETURN(std::unique_ptr<internal::CopyStream> stream,
                    internal::CopyStream::Open(services_, request));
+  absl::StatusOr<std::string> resolved = ResolveLocalDestination(given_destination);
+  if (!resolved.ok()) return stream->Finish(resolved.status());
+  const bool asserts_dir = !resolved->empty() && resolved->back() == '/';
+  std::string destination = *resolved;
+  if (asserts_dir) destination.pop_back();
   const rt::PathStat& stat = stream->stat();
   const std::string& name = stat.name();
   const bool contents = name == "." || name == "/";
@@ -41,9 +73,12 @@ absl::Status Gateway::CopyToLocal(const rt::CopyFromRequest& request,
   struct stat target;
   const bool exists = ::stat(destination.c_str(), &target) == 0;
   const bool into_directory = exists && S_ISDIR(target.st_mode);
+  // docker's PrepareArchiveCopy errors, in its words.
   if (exists && !into_directory && source_is_dir) {
-    return stream->Finish(absl::FailedPreconditionError(
-        absl::StrCat("cannot copy a directory to the file \"", destination, "\"")));
+    return stream->Finish(absl::FailedPreconditionError("cannot copy directory"));
+  }
+  if (!exists && asserts_dir && !source_is_dir) {
+    return stream->Finish(absl::FailedPreconditionError("no such directory"));
   }
   if (into_directory && !contents) {
     struct stat existing;

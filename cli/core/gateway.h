@@ -113,9 +113,9 @@ class Gateway {
   absl::StatusOr<rt::StartContainerResponse> StartContainer(
       const rt::StartContainerRequest& request);
   // Create, start and (unless detached) attach from the start of this run's output.
-  // Errors: INVALID_ARGUMENT (detach with remove), and those of the steps (the start's carry
-  // kStartFailedPayload); a container that was created but could not start is removed again
-  // when remove is set.
+  // Errors: those of the steps (the start's carry kStartFailedPayload); a container that was
+  // created but could not start is removed again when remove is set. With remove, the
+  // runtime removes the container when its process exits (detached or not).
   absl::StatusOr<RunResult> Run(const gw::RunOptions& options);
 
   absl::StatusOr<std::unique_ptr<ProcessSession>> Attach(const rt::AttachOptions& options);
@@ -124,6 +124,14 @@ class Gateway {
 
   absl::StatusOr<rt::Container> StopContainer(const rt::StopRequest& request);
   absl::Status KillContainer(const rt::KillRequest& request);
+  // docker restart: stop (the stop signal, SIGKILL after the timeout), then start.
+  // Errors: NOT_FOUND, and those of start.
+  absl::StatusOr<rt::Container> RestartContainer(const rt::StopRequest& request);
+  // Errors: NOT_FOUND, INVALID_ARGUMENT (bad or same name), ALREADY_EXISTS (docker's
+  // "Conflict. The container name ... is already in use").
+  absl::Status RenameContainer(const rt::RenameRequest& request);
+  // docker top. Errors: NOT_FOUND, FAILED_PRECONDITION (not running).
+  absl::StatusOr<rt::TopResponse> TopContainer(const rt::TopRequest& request);
   absl::Status PauseContainer(const std::string& container);
   absl::Status UnpauseContainer(const std::string& container);
   // Waits until the container is not running (up to deadline).
@@ -154,6 +162,18 @@ class Gateway {
   // Errors: those of CopyFrom, FAILED_PRECONDITION (a directory onto a file, a file onto a
   // directory), and the local file system's.
   absl::Status CopyToLocal(const rt::CopyFromRequest& request, const std::string& destination);
+
+  // docker cp SRC CONTAINER:PATH: write_tar writes a tar (named as options.source_name says)
+  // into the sink while it streams to the runtime, which places it (see CopyTo in
+  // runtime.proto). Errors: the runtime's, and write_tar's.
+  absl::Status CopyTo(const rt::CopyToOptions& options,
+                      const std::function<absl::Status(layer::ByteSink*)>& write_tar);
+  // docker cp SRC CONTAINER:PATH from this machine's file system: SRC a file or a directory
+  // (with everything below it), "SRC/." what a directory holds; with follow_link a symlink
+  // SRC is copied as what it points at. Sets options.source_name and source_is_dir.
+  // Errors: those of CopyTo; the local file system's ("lstat SRC: ...").
+  absl::Status CopyFromLocal(rt::CopyToOptions options, const std::string& source,
+                             bool follow_link);
 
   // --- System -----------------------------------------------------------------------------
 

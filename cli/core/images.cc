@@ -3,7 +3,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "cli/core/gateway.h"
+#include "lib/rpc/time.h"
 #include "lib/base/errors.h"
 
 namespace strata::gateway {
@@ -113,6 +115,19 @@ void Gateway::ReconcileHolds() {
     ig::HoldImageResponse response;
     // NOT_FOUND: its image is already gone (deleted before holds existed); nothing to keep.
     (void)(*images)->HoldImage(Services::Unary().get(), request, &response);
+  }
+  // And no hold outlives its container: the runtime removes `run --rm` containers itself
+  // when they exit, with nobody to release their holds then. A young hold may belong to a
+  // container still being created (its hold comes first): those are left alone.
+  ig::ListHoldsRequest all;
+  ig::ListHoldsResponse holds;
+  if (!(*images)->ListHolds(Services::Unary().get(), all, &holds).ok()) return;
+  for (const ig::Hold& hold : holds.holds()) {
+    if (hold.node() != node()) continue;
+    if (absl::Now() - rpc::FromTimestamp(hold.created()) < absl::Minutes(10)) continue;
+    bool alive = false;
+    for (const rt::Container& container : *containers) alive |= container.id() == hold.holder();
+    if (!alive) ReleaseHold(hold.holder());
   }
 }
 

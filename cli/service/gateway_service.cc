@@ -358,6 +358,49 @@ grpc::Status GatewayService::StopContainer(grpc::ServerContext*, const rt::StopR
   return grpc::Status::OK;
 }
 
+grpc::Status GatewayService::CopyTo(grpc::ServerContext*,
+                                    grpc::ServerReader<rt::CopyToRequest>* reader,
+                                    rt::CopyToResponse*) {
+  rt::CopyToRequest first;
+  if (!reader->Read(&first) || !first.has_options()) {
+    return ToGrpc(absl::InvalidArgumentError("the first message of CopyTo must carry options"));
+  }
+  // The client's tar, passed through as it arrives.
+  return ToGrpc(gateway_->CopyTo(first.options(), [reader](layer::ByteSink* sink) {
+    rt::CopyToRequest request;
+    while (reader->Read(&request)) {
+      if (request.has_options()) {
+        return absl::InvalidArgumentError("CopyTo: options after the first message");
+      }
+      RETURN_IF_ERROR(sink->Write(request.data()));
+    }
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status GatewayService::RestartContainer(grpc::ServerContext*,
+                                              const rt::StopRequest* request,
+                                              rt::StopResponse* response) {
+  absl::StatusOr<rt::Container> container = gateway_->RestartContainer(*request);
+  if (!container.ok()) return ToGrpc(container.status());
+  *response->mutable_container() = std::move(*container);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::RenameContainer(grpc::ServerContext*,
+                                             const rt::RenameRequest* request,
+                                             rt::RenameResponse*) {
+  return ToGrpc(gateway_->RenameContainer(*request));
+}
+
+grpc::Status GatewayService::TopContainer(grpc::ServerContext*, const rt::TopRequest* request,
+                                          rt::TopResponse* response) {
+  absl::StatusOr<rt::TopResponse> top = gateway_->TopContainer(*request);
+  if (!top.ok()) return ToGrpc(top.status());
+  *response = std::move(*top);
+  return grpc::Status::OK;
+}
+
 grpc::Status GatewayService::KillContainer(grpc::ServerContext*, const rt::KillRequest* request,
                                            rt::KillResponse*) {
   return ToGrpc(gateway_->KillContainer(*request));

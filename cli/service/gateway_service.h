@@ -62,6 +62,14 @@ class GatewayService final : public v1::Gateway::Service {
                     grpc::ServerWriter<rt::ProcessOutput>* writer) override;
   grpc::Status StopContainer(grpc::ServerContext* context, const rt::StopRequest* request,
                              rt::StopResponse* response) override;
+  grpc::Status CopyTo(grpc::ServerContext* context, grpc::ServerReader<rt::CopyToRequest>* reader,
+                      rt::CopyToResponse* response) override;
+  grpc::Status RestartContainer(grpc::ServerContext* context, const rt::StopRequest* request,
+                                rt::StopResponse* response) override;
+  grpc::Status RenameContainer(grpc::ServerContext* context, const rt::RenameRequest* request,
+                               rt::RenameResponse* response) override;
+  grpc::Status TopContainer(grpc::ServerContext* context, const rt::TopRequest* request,
+                            rt::TopResponse* response) override;
   grpc::Status KillContainer(grpc::ServerContext* context, const rt::KillRequest* request,
                              rt::KillResponse* response) override;
   grpc::Status PauseContainer(grpc::ServerContext* context, const rt::PauseRequest* request,

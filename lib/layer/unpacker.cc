@@ -38,8 +38,25 @@ absl::Status Invalid(const std::string& entry, absl::string_view problem) {
 
 class Unpacker {
  public:
-  Unpacker(int root_fd, LayerReader* reader, std::optional<std::vector<int>> lower_layers)
-      : root_fd_(root_fd), reader_(reader), lower_layers_(std::move(lower_layers)) {}
+  Unpacker(int root_fd, LayerReader* reader, const UnpackOptions& options)
+      : root_fd_(root_fd),
+        reader_(reader),
+        lower_layers_(options.lower_layers),
+        plain_files_(options.plain_files),
+        owner_(options.owner),
+        rebase_from_(options.rebase_from),
+        rebase_to_(options.rebase_to) {}
+
+  // rebase_from/... -> rebase_to/... (a cleaned path).
+  std::string Rebase(const std::string& path) const {
+    if (rebase_from_.empty() || rebase_from_ == rebase_to_) return path;
+    if (path == rebase_from_) return rebase_to_;
+    if (path.size() > rebase_from_.size() && path.compare(0, rebase_from_.size(), rebase_from_) == 0 &&
+        path[rebase_from_.size()] == '/') {
+      return rebase_to_ + path.substr(rebase_from_.size());
+    }
+    return path;
+  }
 
   absl::Status Entry(archive_entry* entry) {
     const char* raw_name = EntryPath(entry);
@@ -47,10 +64,13 @@ class Unpacker {
     const std::string name = raw_name;
     absl::StatusOr<std::string> cleaned = CleanPath(name);
     if (!cleaned.ok()) return Invalid(name, cleaned.status().message());
-    const std::string path = *cleaned;
-    if (path.empty()) return ApplyRootMetadata(entry);
+    const std::string path = Rebase(*cleaned);
+    if (path.empty()) return plain_files_ ? absl::OkStatus() : ApplyRootMetadata(entry);
 
     auto [parent, base] = SplitPath(path);
+    if (plain_files_ && absl::StartsWith(base, kWhiteoutPrefix)) {
+      return Invalid(name, "a name starting with \".wh.\" is a whiteout in a layer: refused");
+    }
     if (base == kOpaqueWhiteoutName) return MarkOpaque(parent);
     if (absl::StartsWith(base, ".wh..wh.")) return absl::OkStatus();  // aufs bookkeeping
     if (absl::StartsWith(base, kWhiteoutPrefix)) {
@@ -67,7 +87,9 @@ class Unpacker {
     ASSIGN_OR_RETURN(int parent_fd, ParentDir(parent));
     const char* hardlink = EntryHardlink(entry);
     if (hardlink != nullptr && *hardlink != '\0') {
-      return Hardlink(parent_fd, base, path, hardlink);
+      absl::StatusOr<std::string> link_target = CleanPath(hardlink);
+      return Hardlink(parent_fd, base, path,
+                      link_target.ok() ? Rebase(*link_target) : std::string(hardlink));
     }
     const mode_t type = archive_entry_filetype(entry);
     switch (type) {
@@ -210,8 +232,8 @@ class Unpacker {
 
   absl::Status Metadata(archive_entry* entry, int fd, int parent_fd, const std::string& base,
                         const std::string& path, bool is_symlink) {
-    const uid_t uid = static_cast<uid_t>(archive_entry_uid(entry));
-    const gid_t gid = static_cast<gid_t>(archive_entry_gid(entry));
+    const uid_t uid = owner_ ? owner_->first : static_cast<uid_t>(archive_entry_uid(entry));
+    const gid_t gid = owner_ ? owner_->second : static_cast<gid_t>(archive_entry_gid(entry));
     const mode_t perm = archive_entry_perm(entry);
     if (fd >= 0) {
       if (::fchown(fd, uid, gid) != 0) return ErrnoStatus(errno, "chown \"/" + path + "\"");
@@ -267,7 +289,13 @@ class Unpacker {
   absl::Status Directory(archive_entry* entry, int parent_fd, const std::string& base,
                          const std::string& path) {
     struct stat st;
-    if (::fstatat(parent_fd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) {
+    const bool exists = ::fstatat(parent_fd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (plain_files_ && exists && !S_ISDIR(st.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot overwrite non-directory \"/", ShortenMiddle(path), "\" with directory"));
+    }
+    if (plain_files_ && exists) return absl::OkStatus();  // merged into, as docker cp does
+    if (!exists || !S_ISDIR(st.st_mode)) {
       ForgetCachedParent();
       RETURN_IF_ERROR(RemoveAllAt(parent_fd, base));
       if (::mkdirat(parent_fd, base.c_str(), 0700) != 0) {
@@ -365,6 +393,10 @@ class Unpacker {
     if (::fstatat(parent_fd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       return absl::OkStatus();
     }
+    if (plain_files_ && S_ISDIR(st.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot overwrite directory \"/", ShortenMiddle(base), "\" with non-directory"));
+    }
     if (S_ISDIR(st.st_mode)) ForgetCachedParent();
     return RemoveAllAt(parent_fd, base);
   }
@@ -372,6 +404,10 @@ class Unpacker {
   const int root_fd_;
   LayerReader* reader_;
   const std::optional<std::vector<int>> lower_layers_;
+  const bool plain_files_;
+  const std::optional<std::pair<uint32_t, uint32_t>> owner_;
+  const std::string rebase_from_;
+  const std::string rebase_to_;
   // Paths the layer's ".wh." entries delete, and the directories it makes opaque.
   std::vector<std::string> whiteouts_;
   std::set<std::string> opaque_dirs_;
@@ -386,7 +422,7 @@ class Unpacker {
 absl::StatusOr<UnpackStats> UnpackLayer(ByteSource* source, int root_fd,
                                         const UnpackOptions& options) {
   LayerReader reader(source);
-  Unpacker unpacker(root_fd, &reader, options.lower_layers);
+  Unpacker unpacker(root_fd, &reader, options);
   UnpackStats stats;
   for (;;) {
     ASSIGN_OR_RETURN(archive_entry * entry, reader.NextEntry());

@@ -18,6 +18,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -34,6 +36,18 @@ struct UnpackOptions {
   // opaque marker at all. Unset: every whiteout and marker is written (the directory is read
   // back as a layer later, so it keeps what the tar says).
   std::optional<std::vector<int>> lower_layers;
+
+  // `docker cp` into a container: the tar holds plain files, not a layer. No whiteout is
+  // written (".wh." names are refused: committed, they would delete files), an entry never
+  // replaces a directory with a non-directory or the reverse (docker's
+  // NoOverwriteDirNonDir), and a directory that exists keeps its metadata.
+  bool plain_files = false;
+  // Every entry gets this owner instead of the tar's (docker cp without -a: root).
+  std::optional<std::pair<uint32_t, uint32_t>> owner;
+  // Entries whose first path component is rebase_from get rebase_to instead (docker's
+  // RebaseArchiveEntries: `cp file CONTAINER:/new-name`). Hard link targets too.
+  std::string rebase_from;
+  std::string rebase_to;
 };
 
 struct UnpackStats {

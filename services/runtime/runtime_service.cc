@@ -55,6 +55,14 @@ void ToProto(const ContainerRecord& record, const std::string& rootfs, v1::Conta
   }
   out->set_rootfs(rootfs);
   out->set_error(record.error);
+  for (const MountSpec& mount : record.mounts) {
+    types::v1::Mount* out_mount = out->add_mounts();
+    out_mount->set_type(mount.type);
+    out_mount->set_source(mount.source);
+    out_mount->set_target(mount.target);
+    out_mount->set_readonly(mount.readonly);
+    for (const std::string& option : mount.options) out_mount->add_options(option);
+  }
 }
 
 void ToProto(const ContainerRecord& record, v1::Container* out) { ToProto(record, "", out); }
@@ -86,12 +94,22 @@ bool ToOutput(const Frame& frame, v1::ProcessOutput* out) {
 // Relays a process's frames to a gRPC writer until the exit frame, the end, or a failed write.
 template <typename Writer>
 absl::Status RelayOutput(ProcessStream* process, Writer* writer) {
+  // When the next output was written (a kTime frame comes before each output frame).
+  int64_t time = 0;
   for (;;) {
     absl::StatusOr<std::optional<Frame>> frame = process->Next();
     if (!frame.ok()) return frame.status();
     if (!frame->has_value()) return absl::OkStatus();
+    if ((**frame).type == FrameType::kTime) {
+      if (!DecodeTime((**frame).payload, &time)) time = 0;
+      continue;
+    }
     v1::ProcessOutput output;
     if (!ToOutput(**frame, &output)) continue;
+    if (time > 0 && !output.has_exit()) {
+      rpc::ToTimestamp(absl::FromUnixNanos(time), output.mutable_time());
+      time = 0;
+    }
     if (!writer->Write(output)) return absl::CancelledError("the client went away");
     if ((**frame).type == FrameType::kExit) return absl::OkStatus();
   }
@@ -124,7 +142,44 @@ std::unique_ptr<rpc::InputPump<Request>> PumpInto(grpc::ServerContext* context,
       [process] { process->Cancel(); });
 }
 
+// The tar bytes of a CopyTo call as a ByteSource.
+class CopyToSource : public layer::ByteSource {
+ public:
+  explicit CopyToSource(grpc::ServerReader<v1::CopyToRequest>* reader) : reader_(reader) {}
+  absl::StatusOr<absl::string_view> Read() override {
+    while (reader_->Read(&request_)) {
+      if (request_.has_options()) {
+        return absl::InvalidArgumentError("CopyTo: options after the first message");
+      }
+      if (!request_.data().empty()) return absl::string_view(request_.data());
+    }
+    return absl::string_view();
+  }
+
+ private:
+  grpc::ServerReader<v1::CopyToRequest>* reader_;
+  v1::CopyToRequest request_;
+};
+
 }  // namespace
+
+grpc::Status RuntimeService::CopyTo(grpc::ServerContext*,
+                                    grpc::ServerReader<v1::CopyToRequest>* reader,
+                                    v1::CopyToResponse*) {
+  v1::CopyToRequest first;
+  if (!reader->Read(&first) || !first.has_options()) {
+    return rpc::ToGrpc(
+        absl::InvalidArgumentError("the first message of CopyTo must carry options"));
+  }
+  const v1::CopyToOptions& options = first.options();
+  CopyToSource source(reader);
+  return rpc::ToGrpc(runtime_->CopyTo(options.container(),
+                                      {.path = options.path(),
+                                       .source_name = options.source_name(),
+                                       .source_is_dir = options.source_is_dir(),
+                                       .keep_owner = options.keep_owner()},
+                                      &source));
+}
 
 grpc::Status RuntimeService::CreateContainer(grpc::ServerContext*,
                                              const v1::CreateContainerRequest* request,
@@ -154,6 +209,12 @@ grpc::Status RuntimeService::CreateContainer(grpc::ServerContext*,
   spec.open_stdin = options.open_stdin();
   spec.network = options.network();
   spec.hostname = options.hostname();
+  spec.auto_remove = options.auto_remove();
+  for (const types::v1::Mount& mount : options.mounts()) {
+    spec.mounts.push_back({mount.type(), mount.source(), mount.target(), mount.readonly(),
+                           {mount.options().begin(), mount.options().end()},
+                           mount.create_source()});
+  }
   absl::StatusOr<ContainerRecord> record = runtime_->Create(spec);
   if (!record.ok()) return rpc::ToGrpc(record.status());
   ToProto(*record, response->mutable_container());
@@ -300,12 +361,34 @@ grpc::Status RuntimeService::Inspect(grpc::ServerContext*, const v1::InspectRequ
 
 grpc::Status RuntimeService::Logs(grpc::ServerContext* context, const v1::LogsRequest* request,
                                   grpc::ServerWriter<v1::ProcessOutput>* writer) {
-  absl::StatusOr<std::unique_ptr<ProcessStream>> process =
-      runtime_->Logs(request->container(), request->follow());
+  if (request->has_tail() && request->tail() < 0) {
+    return rpc::ToGrpc(absl::InvalidArgumentError("negative tail"));
+  }
+  absl::StatusOr<std::unique_ptr<ProcessStream>> process = runtime_->Logs(
+      request->container(), request->follow(), request->has_tail() ? request->tail() : -1,
+      request->has_since() ? rpc::FromTimestamp(request->since()) : absl::InfinitePast());
   if (!process.ok()) return rpc::ToGrpc(process.status());
   ProcessStream* stream = process->get();
   rpc::CancelWatch watch(context, [stream] { stream->Cancel(); });
   return rpc::ToGrpc(RelayOutput(process->get(), writer));
+}
+
+grpc::Status RuntimeService::Rename(grpc::ServerContext*, const v1::RenameRequest* request,
+                                    v1::RenameResponse*) {
+  return rpc::ToGrpc(runtime_->Rename(request->container(), request->name()));
+}
+
+grpc::Status RuntimeService::Top(grpc::ServerContext*, const v1::TopRequest* request,
+                                 v1::TopResponse* response) {
+  absl::StatusOr<Runtime::TopResult> top = runtime_->Top(
+      request->container(), {request->ps_args().begin(), request->ps_args().end()});
+  if (!top.ok()) return rpc::ToGrpc(top.status());
+  for (const std::string& title : top->titles) response->add_titles(title);
+  for (const auto& process : top->processes) {
+    v1::TopProcess* out = response->add_processes();
+    for (const std::string& value : process) out->add_values(value);
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status RuntimeService::Diff(grpc::ServerContext*, const v1::DiffRequest* request,

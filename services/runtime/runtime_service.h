@@ -52,6 +52,13 @@ class RuntimeService final : public strata::runtime::v1::Runtime::Service {
                       grpc::ServerWriter<v1::DataChunk>* writer) override;
   grpc::Status CopyFrom(grpc::ServerContext* context, const v1::CopyFromRequest* request,
                         grpc::ServerWriter<v1::CopyFromResponse>* writer) override;
+  grpc::Status Rename(grpc::ServerContext* context, const v1::RenameRequest* request,
+                      v1::RenameResponse* response) override;
+  grpc::Status Top(grpc::ServerContext* context, const v1::TopRequest* request,
+                   v1::TopResponse* response) override;
+  grpc::Status CopyTo(grpc::ServerContext* context,
+                      grpc::ServerReader<v1::CopyToRequest>* reader,
+                      v1::CopyToResponse* response) override;
 
  private:
   Runtime* runtime_;

@@ -80,6 +80,16 @@ std::string RecordToJson(const ContainerRecord& record) {
       {"error", record.error},
       {"init_link", record.init_link},
   };
+  json mounts = json::array();
+  for (const MountSpec& mount : record.mounts) {
+    mounts.push_back({{"type", mount.type},
+                      {"source", mount.source},
+                      {"target", mount.target},
+                      {"readonly", mount.readonly},
+                      {"options", mount.options}});
+  }
+  document["mounts"] = mounts;
+  document["auto_remove"] = record.auto_remove;
   return document.dump(2);
 }
 
@@ -134,6 +144,18 @@ absl::StatusOr<ContainerRecord> RecordFromJson(const std::string& text) {
     record.pid = document.value("pid", 0);
     record.error = document.value("error", "");
     record.init_link = document.value("init_link", "");
+    record.auto_remove = document.value("auto_remove", false);
+    if (document.contains("mounts")) {
+      for (const json& mount : document["mounts"]) {
+        MountSpec spec;
+        spec.type = mount.value("type", "");
+        spec.source = mount.value("source", "");
+        spec.target = mount.value("target", "");
+        spec.readonly = mount.value("readonly", false);
+        spec.options = mount.value("options", std::vector<std::string>{});
+        record.mounts.push_back(std::move(spec));
+      }
+    }
     return record;
   } catch (const json::exception& error) {
     return absl::DataLossError(absl::StrCat("container record: ", error.what()));

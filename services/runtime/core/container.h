@@ -30,6 +30,19 @@ struct LayerRef {
   int64_t uncompressed_size = 0;
 };
 
+// A bind mount or tmpfs of a container (docker's -v, --mount, --tmpfs).
+struct MountSpec {
+  // "bind" or "tmpfs".
+  std::string type;
+  std::string source;
+  // Absolute, cleaned, inside the container.
+  std::string target;
+  bool readonly = false;
+  std::vector<std::string> options;
+  // bind: create a missing source directory (-v).
+  bool create_source = false;
+};
+
 struct ContainerRecord {
   // 64 hex digits.
   std::string id;
@@ -56,6 +69,9 @@ struct ContainerRecord {
   std::string error;
   // Short name of the init layer's link (see Snapshotter).
   std::string init_link;
+  std::vector<MountSpec> mounts;
+  // docker's --rm: the runtime removes the container once its process exits.
+  bool auto_remove = false;
 };
 
 std::string RecordToJson(const ContainerRecord& record);

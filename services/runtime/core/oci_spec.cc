@@ -244,6 +244,20 @@ std::string RuntimeConfigJson(const BundleSpec& bundle) {
       bind("/etc/hostname", bundle.hostname_file),
       bind("/etc/resolv.conf", bundle.resolv_file),
   });
+  for (const BundleSpec::Mount& mount : bundle.mounts) {
+    std::vector<std::string> options;
+    if (mount.type == "bind") {
+      options = {"rbind", "rprivate"};
+    } else {
+      options = {"nosuid", "nodev"};
+    }
+    options.insert(options.end(), mount.options.begin(), mount.options.end());
+    options.push_back(mount.readonly ? "ro" : "rw");
+    mounts.push_back({{"destination", mount.target},
+                      {"type", mount.type},
+                      {"source", mount.type == "bind" ? mount.source : "tmpfs"},
+                      {"options", options}});
+  }
   json config = {
       {"ociVersion", "1.0.2"},
       {"process", ProcessJson(bundle.process)},

@@ -65,6 +65,15 @@ struct BundleSpec {
   std::string resolv_file;
   std::string cgroups_path;
   ProcessSpec process;
+  // Bind mounts and tmpfs, after the standard ones.
+  struct Mount {
+    std::string type;
+    std::string source;
+    std::string target;
+    bool readonly = false;
+    std::vector<std::string> options;
+  };
+  std::vector<Mount> mounts;
 };
 
 std::string RuntimeConfigJson(const BundleSpec& bundle);

@@ -131,6 +131,12 @@ Runtime::~Runtime() {
     }
     if (entry->watcher_thread.joinable()) entry->watcher_thread.join();
   }
+  std::vector<std::thread> removers;
+  {
+    absl::MutexLock lock(&mu_);
+    removers.swap(removers_);
+  }
+  for (std::thread& remover : removers) remover.join();
 }
 
 ContainerRecord Runtime::RecordOf(Entry& entry) {
@@ -186,7 +192,11 @@ absl::Status Runtime::Recover() {
       names_[entry->record.name] = entry->record.id;
       containers_[entry->record.id] = entry;
     }
-    if (IsRunning(entry->record.state)) running.push_back(entry);
+    if (IsRunning(entry->record.state)) {
+      running.push_back(entry);
+    } else if (entry->record.auto_remove && entry->record.state == ContainerState::kExited) {
+      ScheduleAutoRemove(entry);  // it exited while the service was down
+    }
   }
   for (const auto& entry : running) {
     // A commit interrupted by a crash of the service can leave a running container frozen.
@@ -276,6 +286,7 @@ absl::StatusOr<ContainerRecord> Runtime::Create(const CreateSpec& spec) {
   record.open_stdin = spec.open_stdin;
   record.network = spec.network.empty() ? "host" : spec.network;
   record.hostname = spec.hostname.empty() ? record.id.substr(0, 12) : spec.hostname;
+  record.auto_remove = spec.auto_remove;
   record.created = absl::Now();
   std::vector<Digest> diff_ids;
   for (const oci::LayerDescriptor& layer : spec.layers) diff_ids.push_back(layer.diff_id);
@@ -337,6 +348,8 @@ absl::StatusOr<ContainerRecord> Runtime::Create(const CreateSpec& spec) {
         WriteFileAtomically(paths.resolv_conf, record.network == "host" ? HostResolvConf() : ""));
     RETURN_IF_ERROR(Touch(paths.main.log));
     ASSIGN_OR_RETURN(record.init_link, snapshotter_.AddLink(init));
+    record.mounts = spec.mounts;
+    RETURN_IF_ERROR(PrepareMounts(record));
     return Persist(record);
   }();
   if (!status.ok()) {
@@ -452,9 +465,36 @@ void Runtime::OnExit(const std::shared_ptr<Entry>& entry) {
     absl::Status status = Persist(record);
     if (!status.ok()) STRATA_LOG(ERROR) << "container " << id << ": " << status;
     STRATA_LOG(INFO) << "container " << record.name << " exited with " << info.exit_code;
+    if (record.auto_remove) ScheduleAutoRemove(entry);
   }
   entry->watcher.reset();
   entry->changed.SignalAll();
+}
+
+void Runtime::ScheduleAutoRemove(const std::shared_ptr<Entry>& entry) {
+  absl::MutexLock lock(&mu_);
+  if (shutting_down_) return;
+  removers_.emplace_back([this, entry] {
+    std::string id;
+    for (;;) {
+      {
+        absl::MutexLock runtime_lock(&mu_);
+        if (shutting_down_) return;
+      }
+      absl::MutexLock entry_lock(&entry->mu);
+      // Started again meanwhile (restart): its next exit schedules another removal.
+      if (IsRunning(entry->record.state)) return;
+      id = entry->record.id;
+      // The run's client reads the exit status through its attach stream first; a client
+      // that never attaches (detached, killed) is not waited for long.
+      if (entry->attached == 0 && absl::Now() - entry->record.finished > absl::Seconds(1)) break;
+      entry->changed.WaitWithTimeout(&entry->mu, absl::Milliseconds(100));
+    }
+    absl::StatusOr<std::string> removed = Remove(id, /*force=*/true);
+    if (!removed.ok() && !absl::IsNotFound(removed.status())) {
+      STRATA_LOG(WARNING) << "auto-remove of container " << id << ": " << removed.status();
+    }
+  });
 }
 
 absl::StatusOr<StartResult> Runtime::Start(const std::string& container, TerminalSize size) {
@@ -493,6 +533,10 @@ absl::StatusOr<StartResult> Runtime::Start(const std::string& container, Termina
   bundle.resolv_file = paths.resolv_conf;
   bundle.cgroups_path = absl::StrCat("/strata/", record.id);
   bundle.process = *std::move(process);
+  for (const MountSpec& mount : record.mounts) {
+    bundle.mounts.push_back(
+        {mount.type, mount.source, mount.target, mount.readonly, mount.options});
+  }
   RETURN_IF_ERROR(WriteFileAtomically(paths.bundle_config, RuntimeConfigJson(bundle)));
 
   struct stat log_stat;
@@ -654,6 +698,14 @@ absl::StatusOr<std::string> Runtime::Remove(const std::string& container, bool f
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
   absl::WriterMutexLock op(&entry->op_mu);
   ContainerRecord record = RecordOf(*entry);
+  {
+    // Removed by another call while this one waited (an auto-remove and a client's rm).
+    absl::MutexLock lock(&mu_);
+    auto it = containers_.find(record.id);
+    if (it == containers_.end() || it->second != entry) {
+      return absl::NotFoundError(absl::StrCat("no such container: \"", container, "\""));
+    }
+  }
   if (IsRunning(record.state)) {
     if (!force) {
       return absl::FailedPreconditionError(absl::StrCat("container \"", record.name, "\" is ",
@@ -679,6 +731,45 @@ absl::StatusOr<std::string> Runtime::Remove(const std::string& container, bool f
   }
   STRATA_LOG(INFO) << "removed container " << record.name << " (" << record.id.substr(0, 12) << ")";
   return record.id;
+}
+
+absl::Status Runtime::Rename(const std::string& container, const std::string& name) {
+  if (!ValidName(name)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Invalid container name (", name, "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"));
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
+  absl::WriterMutexLock op(&entry->op_mu);
+  ContainerRecord record = RecordOf(*entry);
+  {
+    absl::MutexLock lock(&mu_);
+    auto taken = names_.find(name);
+    if (taken != names_.end()) {
+      if (taken->second == record.id) {
+        return absl::InvalidArgumentError(
+            "Renaming a container with the same name as its current name");
+      }
+      return absl::AlreadyExistsError(absl::StrCat(
+          "Conflict. The container name \"/", name, "\" is already in use by container \"",
+          taken->second, "\". You have to remove (or rename) that container to be able to "
+          "reuse that name."));
+    }
+    names_.erase(record.name);
+    names_[name] = record.id;
+  }
+  absl::MutexLock lock(&entry->mu);
+  const std::string old_name = entry->record.name;
+  entry->record.name = name;
+  absl::Status persisted = Persist(entry->record);
+  if (!persisted.ok()) {
+    entry->record.name = old_name;
+    absl::MutexLock names_lock(&mu_);
+    names_.erase(name);
+    names_[old_name] = record.id;
+    return persisted;
+  }
+  STRATA_LOG(INFO) << "renamed container " << old_name << " to " << name;
+  return absl::OkStatus();
 }
 
 std::vector<ContainerRecord> Runtime::List(bool all) {
@@ -725,29 +816,25 @@ absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Attach(const std::string
   struct stat st;
   const int64_t offset =
       log_offset ? *log_offset : (::stat(log.c_str(), &st) == 0 ? st.st_size : 0);
+  {
+    absl::MutexLock lock(&entry->mu);
+    ++entry->attached;
+  }
+  auto detach = [entry] {
+    absl::MutexLock lock(&entry->mu);
+    --entry->attached;
+    entry->changed.SignalAll();
+  };
   if (IsRunning(record.state)) {
     absl::StatusOr<std::unique_ptr<MonitorConnection>> connection =
         MonitorConnection::Connect(paths.main.socket, stdin && record.open_stdin, offset);
-    if (connection.ok()) return NewMonitorStream(std::move(*connection), log, offset, exit_info);
+    if (connection.ok()) {
+      return WithCleanup(NewMonitorStream(std::move(*connection), log, offset, exit_info),
+                         detach);
+    }
     // It ended between our look and the connection: serve what it left.
   }
-  return NewLogStream(log, offset, exit_info);
-}
-
-absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Logs(const std::string& container,
-                                                             bool follow) {
-  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
-  ContainerRecord record = RecordOf(*entry);
-  auto exit_info = ExitInfoOnceExited(entry);
-  const ContainerPaths paths = layout_.Container(record.id);
-  const std::string& log = paths.main.log;
-  if (follow && IsRunning(record.state)) {
-    absl::StatusOr<std::unique_ptr<MonitorConnection>> connection =
-        MonitorConnection::Connect(paths.main.socket, false, 0);
-    if (connection.ok()) return NewMonitorStream(std::move(*connection), log, 0, exit_info);
-  }
-  const bool ended = record.state == ContainerState::kExited || follow;
-  return NewLogStream(log, 0, ended ? std::function<ExitInfo()>(exit_info) : nullptr);
+  return WithCleanup(NewLogStream(log, offset, exit_info), detach);
 }
 
 absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Exec(const std::string& container,

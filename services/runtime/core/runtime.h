@@ -64,6 +64,10 @@ struct CreateSpec {
   bool open_stdin = false;
   std::string network;
   std::string hostname;
+  // Bind mounts and tmpfs.
+  std::vector<MountSpec> mounts;
+  // Removed by the runtime once its process exits (docker's --rm).
+  bool auto_remove = false;
 };
 
 struct TerminalSize {
@@ -122,6 +126,17 @@ struct CommitResult {
   bool empty = false;
 };
 
+// `docker cp SRC CONTAINER:PATH`: where and how a tar is unpacked (see CopyToOptions in
+// runtime.proto).
+struct CopyToSpec {
+  std::string path;
+  // The tar's top entry; "." for a directory's contents; "" for a bare tar (`cp -`).
+  std::string source_name;
+  bool source_is_dir = false;
+  // docker's -a; otherwise every entry belongs to 0:0.
+  bool keep_owner = false;
+};
+
 struct PathInfo {
   std::string name;
   int64_t size = 0;
@@ -156,8 +171,24 @@ class Runtime {
   absl::StatusOr<std::unique_ptr<ProcessStream>> Exec(const std::string& container,
                                                       const ExecSpec& spec);
 
-  // Output so far (with follow: and what comes until the process exits).
-  absl::StatusOr<std::unique_ptr<ProcessStream>> Logs(const std::string& container, bool follow);
+  // Output so far (with follow: and what comes until the process exits). tail >= 0: only
+  // the last `tail` lines written so far; since: only output written at or after it. Output
+  // frames come each after a kTime frame saying when they were written (when known).
+  absl::StatusOr<std::unique_ptr<ProcessStream>> Logs(const std::string& container, bool follow,
+                                                      int64_t tail = -1,
+                                                      absl::Time since = absl::InfinitePast());
+
+  // Errors: NOT_FOUND, INVALID_ARGUMENT (bad name; the name it has), ALREADY_EXISTS.
+  absl::Status Rename(const std::string& container, const std::string& name);
+
+  // `ps` of the container's processes: the header's titles, and each process's columns.
+  // Errors: NOT_FOUND, FAILED_PRECONDITION (not running), INVALID_ARGUMENT (ps failed).
+  struct TopResult {
+    std::vector<std::string> titles;
+    std::vector<std::vector<std::string>> processes;
+  };
+  absl::StatusOr<TopResult> Top(const std::string& container,
+                                const std::vector<std::string>& ps_args);
 
   // Blocks until the main process is not running. Errors: NOT_FOUND, DEADLINE_EXCEEDED.
   absl::StatusOr<ExitInfo> Wait(const std::string& container, absl::Time deadline);
@@ -198,6 +229,11 @@ class Runtime {
                         const std::function<absl::Status(const PathInfo&)>& on_info,
                         layer::ByteSink* sink);
 
+  // Unpacks a tar into the container's file system (its writable layer, through the merged
+  // mount), with docker cp's placement rules. Errors: see CopyTo in runtime.proto.
+  absl::Status CopyTo(const std::string& container, const CopyToSpec& spec,
+                      layer::ByteSource* tar);
+
  private:
   struct Entry {
     // Serializes lifecycle operations (writers); export, copy and diff read under it.
@@ -209,6 +245,8 @@ class Runtime {
     std::unique_ptr<MonitorConnection> watcher;
     // Joined only with op_mu held, or when the runtime shuts down.
     std::thread watcher_thread;
+    // Attach streams open now: an auto-remove waits until they have read the exit.
+    int attached = 0;
   };
 
   Runtime(RuntimeOptions options, BlobStore* blobs);
@@ -238,6 +276,13 @@ class Runtime {
   // when it went away: another attempt may reach another replica), the tree walk's.
   absl::StatusOr<layer::LayerDigests> UploadUpper(int upper_fd, const ContainerRecord& record,
                                                   const CommitOptions& options);
+  // Checks the record's mounts (docker's rules and words) and makes their mount points in
+  // the init layer, where the image's tree (mounted for a moment) says they go, so they
+  // never show in diff or commit. Errors: INVALID_ARGUMENT.
+  absl::Status PrepareMounts(ContainerRecord& record);
+  // docker's --rm: removes the container once it has exited and no attach stream is open
+  // (on a thread of its own, joined when the runtime shuts down).
+  void ScheduleAutoRemove(const std::shared_ptr<Entry>& entry);
 
   const RuntimeOptions options_;
   const NodeLayout layout_;
@@ -249,6 +294,7 @@ class Runtime {
   std::map<std::string, std::shared_ptr<Entry>> containers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> names_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> removers_ ABSL_GUARDED_BY(mu_);
 };
 
 // A signal given by name ("TERM", "SIGTERM") or number. Errors: INVALID_ARGUMENT.

@@ -17,6 +17,8 @@
 #include "lib/base/log.h"
 #include "lib/layer/layer_writer.h"
 #include "lib/layer/safe_fs.h"
+#include "lib/layer/unpacker.h"
+#include "services/runtime/core/container_path.h"
 #include "services/runtime/core/runtime.h"
 
 namespace strata::runtime {
@@ -119,42 +121,6 @@ absl::Status Runtime::Export(const std::string& container, layer::ByteSink* sink
   return layer::WriteTreeAsTar(root_fd.get(), sink).status();
 }
 
-namespace {
-
-// Follows symlinks at the end of path (relative, cleaned) inside the root, at most 40 times.
-absl::StatusOr<std::string> ResolveFinalSymlinks(int root_fd, std::string path) {
-  for (int depth = 0; depth < 40; ++depth) {
-    if (path.empty()) return path;
-    const std::string parent = Dirname(path) == "." ? "" : Dirname(path);
-    const std::string base = Basename(path);
-    ASSIGN_OR_RETURN(UniqueFd parent_fd, layer::OpenInRoot(root_fd, parent, O_PATH | O_DIRECTORY));
-    struct stat st;
-    if (::fstatat(parent_fd.get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      return ErrnoStatus(errno, "stat /" + path);
-    }
-    if (!S_ISLNK(st.st_mode)) return path;
-    char target[4096];
-    ssize_t length = ::readlinkat(parent_fd.get(), base.c_str(), target, sizeof(target) - 1);
-    if (length < 0) return ErrnoStatus(errno, "readlink /" + path);
-    std::string link(target, static_cast<size_t>(length));
-    // An absolute target is absolute inside the container; ".." stops at its root.
-    std::string next = link[0] == '/' ? link : absl::StrCat(parent, "/", link);
-    std::string cleaned;
-    std::vector<std::string> parts;
-    for (absl::string_view part : absl::StrSplit(next, '/', absl::SkipEmpty())) {
-      if (part == ".") continue;
-      if (part == "..") {
-        if (!parts.empty()) parts.pop_back();
-        continue;
-      }
-      parts.emplace_back(part);
-    }
-    path = absl::StrJoin(parts, "/");
-  }
-  return absl::InvalidArgumentError("too many levels of symbolic links");
-}
-
-}  // namespace
 
 absl::Status Runtime::CopyFrom(const std::string& container, const std::string& path,
                                bool follow_link,
@@ -185,9 +151,10 @@ absl::Status Runtime::CopyFrom(const std::string& container, const std::string& 
   // The archive is named as asked (docker: `cp -L c:/link` copies the target as "link").
   const std::string requested_name = Basename(relative);
   if (follow_link || contents_only) {
-    absl::StatusOr<std::string> resolved = ResolveFinalSymlinks(root_fd.get(), relative);
+    absl::StatusOr<ResolvedPath> resolved =
+        ResolveInContainer(root_fd.get(), relative, /*follow_final=*/true);
     if (!resolved.ok()) return not_found(resolved.status());
-    relative = *resolved;
+    relative = resolved->path;
   }
   const std::string parent = Dirname(relative) == "." ? "" : Dirname(relative);
   const std::string base = Basename(relative);
@@ -217,6 +184,85 @@ absl::Status Runtime::CopyFrom(const std::string& container, const std::string& 
     return layer::WriteTreeAsTar(dir->get(), sink).status();
   }
   return layer::WriteEntryAsTar(parent_fd->get(), base, requested_name, sink).status();
+}
+
+absl::Status Runtime::CopyTo(const std::string& container, const CopyToSpec& spec,
+                             layer::ByteSource* tar) {
+  if (spec.path.empty() || spec.path[0] != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("path \"", spec.path, "\" must be absolute inside the container"));
+  }
+  if (spec.source_name.find('/') != std::string::npos || spec.source_name == "..") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid source name \"", spec.source_name, "\""));
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
+  // Shared, as export: a commit (exclusive) never sees half a copy.
+  absl::ReaderMutexLock op(&entry->op_mu);
+  ContainerRecord record;
+  ASSIGN_OR_RETURN(UniqueFd root_fd, OpenRootfs(*entry, &record));
+  const bool asserts_dir = absl::EndsWith(spec.path, "/") || absl::EndsWith(spec.path, "/.");
+  // docker follows a symlink at the destination: the copy goes where it points.
+  absl::StatusOr<ResolvedPath> dst =
+      ResolveInContainer(root_fd.get(), spec.path, /*follow_final=*/true);
+  auto no_such_file = [&](const std::string& path) {
+    return absl::NotFoundError(
+        absl::StrCat("Could not find the file ", path, " in container ", record.name));
+  };
+  if (!dst.ok()) {
+    if (absl::IsNotFound(dst.status())) return no_such_file(Dirname(spec.path));
+    return dst.status();
+  }
+  layer::UnpackOptions options;
+  options.plain_files = true;
+  if (!spec.keep_owner) options.owner = std::make_pair(0u, 0u);
+  // Where the tar goes (a directory of the container) and what its top entry becomes.
+  std::string extract_dir;
+  if (spec.source_name.empty()) {
+    if (!dst->exists || !dst->is_dir) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "destination \"", record.name, ":", spec.path, "\" must be a directory"));
+    }
+    extract_dir = dst->path;
+  } else if (dst->exists && dst->is_dir) {
+    extract_dir = dst->path;
+  } else if (dst->exists && spec.source_is_dir) {
+    return absl::FailedPreconditionError("cannot copy directory");
+  } else if (!dst->exists && !spec.source_is_dir && asserts_dir) {
+    return absl::FailedPreconditionError("no such directory");
+  } else {
+    // A new file or directory (or a file replacing a file) named as the destination.
+    extract_dir = Dirname(dst->path) == "." ? "" : Dirname(dst->path);
+    options.rebase_from = spec.source_name;
+    options.rebase_to = Basename(dst->path);
+    if (spec.source_name == ".") {
+      // A directory's contents into a new directory: make it, then unpack into it.
+      absl::StatusOr<UniqueFd> parent =
+          layer::OpenInRoot(root_fd.get(), extract_dir, O_PATH | O_DIRECTORY);
+      if (!parent.ok()) return no_such_file("/" + extract_dir);
+      if (::mkdirat(parent->get(), options.rebase_to.c_str(), 0755) != 0 && errno != EEXIST) {
+        return ErrnoStatus(errno, "mkdir " + spec.path);
+      }
+      extract_dir = dst->path;
+      options.rebase_from.clear();
+      options.rebase_to.clear();
+    }
+  }
+  absl::StatusOr<UniqueFd> dir = layer::OpenInRoot(root_fd.get(), extract_dir, O_RDONLY);
+  if (!dir.ok()) return no_such_file("/" + extract_dir);
+  struct stat st;
+  if (::fstat(dir->get(), &st) != 0) return ErrnoStatus(errno, "stat /" + extract_dir);
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError("extraction point is not a directory");
+  }
+  absl::StatusOr<layer::UnpackStats> unpacked = layer::UnpackLayer(tar, dir->get(), options);
+  if (!unpacked.ok()) {
+    return Annotate(unpacked.status(),
+                    absl::StrCat("copy into container \"", record.name, "\":", spec.path));
+  }
+  STRATA_LOG(INFO) << "copied " << unpacked->entries << " entries into container "
+                   << record.name << ":" << spec.path;
+  return absl::OkStatus();
 }
 
 }  // namespace strata::runtime

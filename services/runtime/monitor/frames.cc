@@ -112,6 +112,18 @@ bool DecodeResize(absl::string_view payload, uint16_t* rows, uint16_t* cols) {
   return true;
 }
 
+std::string EncodeTime(int64_t unix_nanos) {
+  std::string out;
+  PutBigEndian(&out, static_cast<uint64_t>(unix_nanos), 8);
+  return out;
+}
+
+bool DecodeTime(absl::string_view payload, int64_t* unix_nanos) {
+  if (payload.size() != 8) return false;
+  *unix_nanos = static_cast<int64_t>(GetBigEndian(payload, 8));
+  return true;
+}
+
 std::string EncodeExit(int32_t exit_code, int64_t finished_unix_nanos) {
   std::string out;
   PutBigEndian(&out, static_cast<uint32_t>(exit_code), 4);

@@ -27,6 +27,10 @@ enum class FrameType : uint8_t {
   // monitor -> client (and the log file).
   kStdout = 'O',
   kStderr = 'E',
+  // [unix nanoseconds: 8 bytes, big endian]: when the next output frame was read (logs -t,
+  // --since). Sent before every output frame, in the log and to clients alike, so log
+  // offsets and live streams agree.
+  kTime = 'T',
   // [exit code: 4 bytes][finished, unix nanoseconds: 8 bytes], big endian. The last frame.
   kExit = 'Z',
 };
@@ -62,6 +66,8 @@ std::string EncodeHello(bool wants_stdin, int64_t replay_offset);
 bool DecodeHello(absl::string_view payload, bool* wants_stdin, int64_t* replay_offset);
 std::string EncodeResize(uint16_t rows, uint16_t cols);
 bool DecodeResize(absl::string_view payload, uint16_t* rows, uint16_t* cols);
+std::string EncodeTime(int64_t unix_nanos);
+bool DecodeTime(absl::string_view payload, int64_t* unix_nanos);
 std::string EncodeExit(int32_t exit_code, int64_t finished_unix_nanos);
 bool DecodeExit(absl::string_view payload, int32_t* exit_code, int64_t* finished_unix_nanos);
 

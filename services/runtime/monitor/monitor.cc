@@ -434,6 +434,7 @@ class Monitor {
     for (;;) {
       ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
       if (n > 0) {
+        Broadcast(FrameType::kTime, EncodeTime(absl::ToUnixNanos(absl::Now())));
         Broadcast(type, absl::string_view(buffer, static_cast<size_t>(n)));
         last_output_ = absl::Now();
         continue;
