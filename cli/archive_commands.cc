@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "cli/core/gateway.h"
+#include "cli/file_output.h"
 #include "cli/progress.h"
 #include "cli/terminal.h"
 #include "cli/util.h"
@@ -24,42 +25,6 @@ namespace strata::cli {
 namespace {
 
 namespace gw = ::strata::gateway::v1;
-
-// The archive's destination: stdout, or a regular file replaced whole once complete (a
-// failed save leaves no half archive under the name), or a device or FIFO written as it is.
-class SaveOutput {
- public:
-  absl::Status Open(const std::string& path) {
-    path_ = path;
-    if (path.empty()) return absl::OkStatus();
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) {
-      temp_ = absl::StrCat(path, ".strata-save-", ::getpid());
-      file_.Reset(::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    } else {
-      file_.Reset(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
-    }
-    if (!file_.valid()) return ErrnoStatus(errno, "open " + path);
-    return absl::OkStatus();
-  }
-  int fd() const { return path_.empty() ? STDOUT_FILENO : file_.get(); }
-  absl::Status Commit() {
-    if (temp_.empty()) return absl::OkStatus();
-    if (::fsync(file_.get()) != 0 || ::rename(temp_.c_str(), path_.c_str()) != 0) {
-      return ErrnoStatus(errno, "write " + path_);
-    }
-    temp_.clear();
-    return absl::OkStatus();
-  }
-  ~SaveOutput() {
-    if (!temp_.empty()) ::unlink(temp_.c_str());
-  }
-
- private:
-  std::string path_;
-  std::string temp_;
-  UniqueFd file_;
-};
 
 int Save(Globals& globals, const gw::SaveRequest& request, const std::string& output) {
   gateway::Gateway gateway(globals.Endpoints());
@@ -74,7 +39,7 @@ int Save(Globals& globals, const gw::SaveRequest& request, const std::string& ou
   if (output.empty() && IsTerminal(STDOUT_FILENO)) {
     return Fail("cowardly refusing to save to a terminal. Use the -o flag or redirect");
   }
-  SaveOutput out;
+  FileOutput out("strata-save", FileOutput::Symlinks::kFollow);
   if (absl::Status opened = out.Open(output); !opened.ok()) return Fail(opened);
   layer::FdSink fd(out.fd());
   layer::BufferingSink buffered(&fd, 1 << 20);

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "cli/core/gateway.h"
+#include "cli/file_output.h"
 #include "cli/progress.h"
 #include "cli/terminal.h"
 #include "cli/util.h"
@@ -52,47 +53,11 @@ class ProgressSink : public layer::ByteSink {
   TerminalProgress* progress_;
 };
 
-// The export's output: stdout, a regular file replaced whole once complete, or anything else
-// (a device, a FIFO, a symlink to one) written as it is.
-class ExportOutput {
- public:
-  absl::Status Open(const std::string& path) {
-    path_ = path;
-    if (path.empty()) return absl::OkStatus();
-    struct stat st;
-    if (::lstat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) {
-      temp_ = absl::StrCat(path, ".strata-export-", ::getpid());
-      file_.Reset(::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    } else {
-      file_.Reset(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
-    }
-    if (!file_.valid()) return ErrnoStatus(errno, "open " + path);
-    return absl::OkStatus();
-  }
-  int fd() const { return path_.empty() ? STDOUT_FILENO : file_.get(); }
-  absl::Status Commit() {
-    if (temp_.empty()) return absl::OkStatus();
-    if (::fsync(file_.get()) != 0 || ::rename(temp_.c_str(), path_.c_str()) != 0) {
-      return ErrnoStatus(errno, "write " + path_);
-    }
-    temp_.clear();
-    return absl::OkStatus();
-  }
-  ~ExportOutput() {
-    if (!temp_.empty()) ::unlink(temp_.c_str());
-  }
-
- private:
-  std::string path_;
-  std::string temp_;
-  UniqueFd file_;
-};
-
 int Export(Globals& globals, const std::string& container, const std::string& output) {
   if (output.empty() && IsTerminal(STDOUT_FILENO)) {
     return Fail("cowardly refusing to save to a terminal. Use the -o flag or redirect");
   }
-  ExportOutput out;
+  FileOutput out("strata-export", FileOutput::Symlinks::kWriteThrough);
   if (absl::Status opened = out.Open(output); !opened.ok()) return Fail(opened);
   gateway::Gateway gateway(globals.Endpoints());
   TerminalProgress progress;
