@@ -1,12 +1,13 @@
 // Gateway: the image workflows that are imagegraph calls (list, inspect, tag, rmi, history).
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "cli/core/gateway.h"
-#include "lib/rpc/time.h"
 #include "lib/base/errors.h"
+#include "lib/rpc/time.h"
 
 namespace strata::gateway {
 namespace {
@@ -105,9 +106,15 @@ absl::StatusOr<ig::DeleteImageResponse> Gateway::RemoveImage(
 
 void Gateway::ReconcileHolds() {
   absl::StatusOr<ig::ImageGraph::Stub*> images = services_.imagegraph();
-  absl::StatusOr<std::vector<rt::Container>> containers = ListContainers(true);
-  if (!images.ok() || !containers.ok()) return;
-  for (const rt::Container& container : *containers) {
+  absl::StatusOr<rt::Runtime::Stub*> runtime = services_.runtime();
+  if (!images.ok() || !runtime.ok()) return;
+  rt::ListRequest list;
+  list.set_all(true);
+  rt::ListResponse listed;
+  if (!(*runtime)->List(Services::Unary().get(), list, &listed).ok()) return;
+  absl::flat_hash_set<std::string> alive;
+  for (const rt::Container& container : listed.containers()) {
+    alive.insert(container.id());
     ig::HoldImageRequest request;
     request.set_image(container.image_id());
     request.set_holder(container.id());
@@ -116,18 +123,22 @@ void Gateway::ReconcileHolds() {
     // NOT_FOUND: its image is already gone (deleted before holds existed); nothing to keep.
     (void)(*images)->HoldImage(Services::Unary().get(), request, &response);
   }
-  // And no hold outlives its container: the runtime removes `run --rm` containers itself
-  // when they exit, with nobody to release their holds then. A young hold may belong to a
-  // container still being created (its hold comes first): those are left alone.
+  // And no hold outlives its container. The runtime removes `run --rm` containers itself
+  // when they exit, with nobody to release their holds then: it names them, so theirs go
+  // at once. Any other hold without a container (a client killed between its hold and its
+  // create, a runtime restarted since) goes once it is old enough that no create can still
+  // be under way for it: a hold comes before its container exists.
+  const absl::flat_hash_set<std::string> auto_removed(listed.auto_removed().begin(),
+                                                      listed.auto_removed().end());
   ig::ListHoldsRequest all;
   ig::ListHoldsResponse holds;
   if (!(*images)->ListHolds(Services::Unary().get(), all, &holds).ok()) return;
   for (const ig::Hold& hold : holds.holds()) {
-    if (hold.node() != node()) continue;
-    if (absl::Now() - rpc::FromTimestamp(hold.created()) < absl::Minutes(10)) continue;
-    bool alive = false;
-    for (const rt::Container& container : *containers) alive |= container.id() == hold.holder();
-    if (!alive) ReleaseHold(hold.holder());
+    if (hold.node() != node() || alive.contains(hold.holder())) continue;
+    if (auto_removed.contains(hold.holder()) ||
+        absl::Now() - rpc::FromTimestamp(hold.created()) >= absl::Minutes(10)) {
+      ReleaseHold(hold.holder());
+    }
   }
 }
 

@@ -59,7 +59,15 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Dial(const ClientOptions& options
   arguments.SetMaxReceiveMessageSize(kMaxMessageSize);
   arguments.SetMaxSendMessageSize(kMaxMessageSize);
   const std::vector<std::string> replicas = ReplicaAddresses(options.address);
-  if (!replicas.empty()) arguments.SetServiceConfigJSON(kReplicaServiceConfig);
+  if (!replicas.empty()) {
+    arguments.SetServiceConfigJSON(kReplicaServiceConfig);
+    // A replica that comes back is used again within a second: gRPC's default reconnect
+    // backoff grows to two minutes, so a replica restarted after a long outage would stay
+    // unused while its peers fail.
+    arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  }
 
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   if (options.tls_ca_file.empty()) {

@@ -1,5 +1,7 @@
 #include "services/runtime/layerstore_blobs.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "lib/base/errors.h"
@@ -9,9 +11,11 @@ namespace strata::runtime {
 namespace {
 
 // A blob as a stream that survives the layerstore replica serving it going away: on
-// UNAVAILABLE it reopens the blob where it stopped (round_robin picks a replica still up), a
-// few times. The snapshotter verifies the digest of what it got, so a resumed stream that
-// joined wrong could not pass unnoticed.
+// UNAVAILABLE it reopens the blob where it stopped (round_robin picks a replica still up),
+// with a growing pause, for as long as kResumeWindow lasts. All replicas can be down at
+// once for a moment (one restarting, its channel still backing off, while another goes
+// away): the window covers that. The snapshotter verifies the digest of what it got, so a
+// resumed stream that joined wrong could not pass unnoticed.
 class ReaderSource : public layer::ByteSource {
  public:
   ReaderSource(layerstore::LayerstoreClient* client, Digest digest,
@@ -19,25 +23,42 @@ class ReaderSource : public layer::ByteSource {
       : client_(client), digest_(std::move(digest)), reader_(std::move(reader)) {}
 
   absl::StatusOr<absl::string_view> Read() override {
-    for (int attempt = 1;; ++attempt) {
-      const int64_t offset = reader_->offset();
-      absl::StatusOr<absl::string_view> chunk = reader_->Next();
-      if (chunk.ok() || !absl::IsUnavailable(chunk.status()) || attempt > kResumes) return chunk;
-      STRATA_LOG(WARNING) << "reading " << digest_.str() << " from layerstore: " << chunk.status()
-                          << "; resuming at byte " << offset;
-      absl::SleepFor(absl::Milliseconds(100) * attempt);
+    absl::Time give_up = absl::InfiniteFuture();
+    absl::Duration pause = absl::Milliseconds(100);
+    absl::Status failed;
+    for (;;) {
+      if (reader_ != nullptr) {
+        offset_ = reader_->offset();
+        absl::StatusOr<absl::string_view> chunk = reader_->Next();
+        if (chunk.ok() || !absl::IsUnavailable(chunk.status())) return chunk;
+        failed = chunk.status();
+        reader_.reset();
+      }
+      const absl::Time now = absl::Now();
+      if (give_up == absl::InfiniteFuture()) give_up = now + kResumeWindow;
+      if (now >= give_up) return failed;
+      STRATA_LOG(WARNING) << "reading " << digest_.str() << " from layerstore: " << failed
+                          << "; resuming at byte " << offset_;
+      absl::SleepFor(std::min(pause, give_up - now));
+      pause = std::min(pause * 2, absl::Seconds(2));
       absl::StatusOr<std::unique_ptr<layerstore::BlobReader>> reopened =
-          client_->OpenReader(digest_, offset);
-      if (!reopened.ok()) return reopened.status();
-      reader_ = std::move(*reopened);
+          client_->OpenReader(digest_, offset_);
+      if (reopened.ok()) {
+        reader_ = std::move(*reopened);
+      } else if (absl::IsUnavailable(reopened.status())) {
+        failed = reopened.status();
+      } else {
+        return reopened.status();
+      }
     }
   }
 
  private:
-  static constexpr int kResumes = 3;
+  static constexpr absl::Duration kResumeWindow = absl::Seconds(30);
   layerstore::LayerstoreClient* client_;
   const Digest digest_;
   std::unique_ptr<layerstore::BlobReader> reader_;
+  int64_t offset_ = 0;
 };
 
 class WriterUpload : public BlobUpload {

@@ -493,7 +493,11 @@ void Runtime::ScheduleAutoRemove(const std::shared_ptr<Entry>& entry) {
     absl::StatusOr<std::string> removed = Remove(id, /*force=*/true);
     if (!removed.ok() && !absl::IsNotFound(removed.status())) {
       STRATA_LOG(WARNING) << "auto-remove of container " << id << ": " << removed.status();
+      return;
     }
+    absl::MutexLock lock(&mu_);
+    auto_removed_.push_back(id);
+    if (auto_removed_.size() > kAutoRemovedKept) auto_removed_.pop_front();
   });
 }
 
@@ -749,10 +753,11 @@ absl::Status Runtime::Rename(const std::string& container, const std::string& na
         return absl::InvalidArgumentError(
             "Renaming a container with the same name as its current name");
       }
-      return absl::AlreadyExistsError(absl::StrCat(
-          "Conflict. The container name \"/", name, "\" is already in use by container \"",
-          taken->second, "\". You have to remove (or rename) that container to be able to "
-          "reuse that name."));
+      return absl::AlreadyExistsError(
+          absl::StrCat("Conflict. The container name \"/", name,
+                       "\" is already in use by container \"", taken->second,
+                       "\". You have to remove (or rename) that container to be able to "
+                       "reuse that name."));
     }
     names_.erase(record.name);
     names_[name] = record.id;
@@ -787,6 +792,11 @@ std::vector<ContainerRecord> Runtime::List(bool all) {
     return a.created != b.created ? a.created > b.created : a.id < b.id;
   });
   return records;
+}
+
+std::vector<std::string> Runtime::AutoRemoved() {
+  absl::MutexLock lock(&mu_);
+  return std::vector<std::string>(auto_removed_.begin(), auto_removed_.end());
 }
 
 absl::StatusOr<ContainerRecord> Runtime::Inspect(const std::string& container) {
@@ -829,8 +839,7 @@ absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Attach(const std::string
     absl::StatusOr<std::unique_ptr<MonitorConnection>> connection =
         MonitorConnection::Connect(paths.main.socket, stdin && record.open_stdin, offset);
     if (connection.ok()) {
-      return WithCleanup(NewMonitorStream(std::move(*connection), log, offset, exit_info),
-                         detach);
+      return WithCleanup(NewMonitorStream(std::move(*connection), log, offset, exit_info), detach);
     }
     // It ended between our look and the connection: serve what it left.
   }

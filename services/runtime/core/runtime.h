@@ -14,6 +14,7 @@
 // Sockets of the process monitors live in RuntimeOptions::run_dir (short paths).
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -207,6 +208,11 @@ class Runtime {
 
   // Newest first; `all` includes containers that are not running.
   std::vector<ContainerRecord> List(bool all);
+  // Ids of the containers removed by the runtime itself (auto-remove) since it started,
+  // oldest first, at most kAutoRemovedKept: their image holds are released by whoever reads
+  // this (nobody else saw them go).
+  std::vector<std::string> AutoRemoved();
+  static constexpr size_t kAutoRemovedKept = 1000;
   absl::StatusOr<ContainerRecord> Inspect(const std::string& container);
   // Host directory of a container's writable layer.
   std::string UpperDir(const std::string& id) const { return layout_.Container(id).upper; }
@@ -231,8 +237,7 @@ class Runtime {
 
   // Unpacks a tar into the container's file system (its writable layer, through the merged
   // mount), with docker cp's placement rules. Errors: see CopyTo in runtime.proto.
-  absl::Status CopyTo(const std::string& container, const CopyToSpec& spec,
-                      layer::ByteSource* tar);
+  absl::Status CopyTo(const std::string& container, const CopyToSpec& spec, layer::ByteSource* tar);
 
  private:
   struct Entry {
@@ -295,6 +300,7 @@ class Runtime {
   std::map<std::string, std::string> names_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> removers_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> auto_removed_ ABSL_GUARDED_BY(mu_);
 };
 
 // A signal given by name ("TERM", "SIGTERM") or number. Errors: INVALID_ARGUMENT.

@@ -84,6 +84,8 @@ absl::StatusOr<CommitResult> Runtime::Commit(const std::string& container,
     }
     STRATA_LOG(WARNING) << "commit " << record.name << ": attempt " << attempt << " of "
                         << kUploadAttempts << ": " << digests.status() << "; streaming it again";
+    // A moment for the channel to notice which replicas are up (it fails fast meanwhile).
+    absl::SleepFor(absl::Milliseconds(500) * attempt);
   }
   thaw();
   if (!digests.ok()) return digests.status();
@@ -120,7 +122,6 @@ absl::Status Runtime::Export(const std::string& container, layer::ByteSink* sink
   ASSIGN_OR_RETURN(UniqueFd root_fd, OpenRootfs(*entry, &record));
   return layer::WriteTreeAsTar(root_fd.get(), sink).status();
 }
-
 
 absl::Status Runtime::CopyFrom(const std::string& container, const std::string& path,
                                bool follow_link,
@@ -220,8 +221,8 @@ absl::Status Runtime::CopyTo(const std::string& container, const CopyToSpec& spe
   std::string extract_dir;
   if (spec.source_name.empty()) {
     if (!dst->exists || !dst->is_dir) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "destination \"", record.name, ":", spec.path, "\" must be a directory"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("destination \"", record.name, ":", spec.path, "\" must be a directory"));
     }
     extract_dir = dst->path;
   } else if (dst->exists && dst->is_dir) {
@@ -260,8 +261,8 @@ absl::Status Runtime::CopyTo(const std::string& container, const CopyToSpec& spe
     return Annotate(unpacked.status(),
                     absl::StrCat("copy into container \"", record.name, "\":", spec.path));
   }
-  STRATA_LOG(INFO) << "copied " << unpacked->entries << " entries into container "
-                   << record.name << ":" << spec.path;
+  STRATA_LOG(INFO) << "copied " << unpacked->entries << " entries into container " << record.name
+                   << ":" << spec.path;
   return absl::OkStatus();
 }
 
