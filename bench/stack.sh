@@ -5,13 +5,15 @@
 BENCH_STATE_DIR="${BENCH_STATE_DIR:-/var/tmp/strata-bench}"
 export STRATA_STATE_DIR="$BENCH_STATE_DIR/state"
 export STRATA_BIN_DIR="$BENCH_STATE_DIR/bin"
-export STRATA_PG_PORT=7530
-export STRATA_LAYERSTORE_LISTEN=127.0.0.1:7520
-export STRATA_IMAGEGRAPH_LISTEN=127.0.0.1:7521
-export STRATA_RUNTIME_LISTEN=127.0.0.1:7522
-export STRATA_LAYERSTORE=$STRATA_LAYERSTORE_LISTEN
-export STRATA_IMAGEGRAPH=$STRATA_IMAGEGRAPH_LISTEN
-export STRATA_RUNTIME=$STRATA_RUNTIME_LISTEN
+# Unix sockets of its own (the default socket directory is the shared stack's) and a port of
+# its own for PostgreSQL.
+export STRATA_SOCKET_DIR="$BENCH_STATE_DIR/sock"
+export STRATA_PG_PORT=${BENCH_PG_PORT:-7530}
+for name in layerstore imagegraph runtime gateway; do
+  upper=${name^^}
+  export "STRATA_${upper}_LISTEN=unix:$STRATA_SOCKET_DIR/$name.sock"
+  export "STRATA_${upper}=unix:$STRATA_SOCKET_DIR/$name.sock"
+done
 strata="$STRATA_BIN_DIR/strata"
 
 start_stack() {
