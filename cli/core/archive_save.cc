@@ -16,6 +16,7 @@
 #include "lib/base/errors.h"
 #include "lib/layer/compression.h"
 #include "lib/layer/decompression.h"
+#include "lib/layer/read_ahead.h"
 #include "lib/oci/image_index.h"
 #include "lib/oci/manifest.h"
 #include "lib/oci/media_types.h"
@@ -108,7 +109,9 @@ absl::Status WriteUncompressedLayer(Services& services, const types::v1::LayerDe
   ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobReader> reader, layerstore->OpenReader(digest));
   internal::BlobSource blob(std::move(reader));
   std::unique_ptr<layer::ByteSource> tar = layer::NewDecompressingSource(compression, &blob);
-  layer::HashingSource hashed(tar.get());
+  // Receiving and decompressing on one core, hashing and writing on the other.
+  layer::ReadAheadSource ahead(tar.get());
+  layer::HashingSource hashed(&ahead);
   CountingSource counted(&hashed, progress, internal::ShortDigest(layer.diff_id()),
                          layer.uncompressed_size());
   RETURN_IF_ERROR(out.AddFile(path, layer.uncompressed_size(), &counted));
@@ -129,7 +132,8 @@ absl::Status WriteBlob(Services& services, const types::v1::LayerDescriptor& lay
   ASSIGN_OR_RETURN(Digest digest, Digest::Parse(layer.digest()));
   ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobReader> reader, layerstore->OpenReader(digest));
   internal::BlobSource blob(std::move(reader));
-  layer::HashingSource hashed(&blob);
+  layer::ReadAheadSource ahead(&blob);
+  layer::HashingSource hashed(&ahead);
   CountingSource counted(&hashed, progress, internal::ShortDigest(layer.digest()), layer.size());
   RETURN_IF_ERROR(out.AddFile(path, layer.size(), &counted));
   if (hashed.Finish() != digest) {
