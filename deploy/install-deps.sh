@@ -25,7 +25,9 @@ if [[ "${1:-}" == "--test" ]]; then
              # the s3 backend's tests and benchmark: OpenStack Swift with s3api, all in one
              # (tests/objectstore/swift-server.sh), curl for the benchmark's baseline
              swift swift-proxy swift-object swift-container swift-account python3-swift
-             memcached curl)
+             memcached curl
+             # ss: which layerstore replica carries a transfer (tests/multihost)
+             iproute2)
 fi
 
 missing=()

@@ -5,6 +5,7 @@
 // verified (the times each took are printed).
 
 #include <iostream>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "lib/base/fs.h"
+#include "lib/base/subprocess.h"
 #include "lib/testing/swift_server.h"
 #include "tests/multihost/topology.h"
 
@@ -30,20 +32,30 @@ constexpr int kA = 0, kB = 1, kC = 2;
 
 std::string Trim(const std::string& text) { return std::string(absl::StripAsciiWhitespace(text)); }
 
-// Bytes process `pid` has written with write(2) and friends, sockets included (the "wchar" of
-// /proc/PID/io), or -1. A replica's uploads to the object store and its replies to clients
-// both count: it tells which replica carries a transfer without looking at its files.
-int64_t BytesWritten(pid_t pid) {
-  absl::StatusOr<std::string> io = ReadFile(absl::StrCat("/proc/", pid, "/io"));
-  if (!io.ok()) return -1;
-  for (absl::string_view line : absl::StrSplit(*io, '\n')) {
-    int64_t value = 0;
-    if (absl::ConsumePrefix(&line, "wchar:") &&
-        absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &value)) {
-      return value;
+// Bytes each process has sent over its established TCP connections (their "bytes_sent" in
+// `ss -tinp`), by pid. A replica's uploads to the object store and its replies to nodes both
+// count: it tells which replica carries a transfer without looking inside the store.
+std::map<pid_t, int64_t> BytesSentByProcess() {
+  std::map<pid_t, int64_t> sent;
+  auto listed = RunCommand({"ss", "-tinpH", "state", "established"}, {.separate_stderr = true});
+  if (!listed.ok()) return sent;
+  pid_t owner = -1;
+  for (absl::string_view line : absl::StrSplit(listed->output, '\n')) {
+    const size_t pid_at = line.find("pid=");
+    if (pid_at != absl::string_view::npos) {
+      const absl::string_view rest = line.substr(pid_at + 4);
+      if (!absl::SimpleAtoi(rest.substr(0, rest.find_first_not_of("0123456789")), &owner)) {
+        owner = -1;
+      }
+      continue;
     }
+    const size_t bytes_at = line.find("bytes_sent:");
+    if (bytes_at == absl::string_view::npos || owner < 0) continue;
+    const absl::string_view rest = line.substr(bytes_at + 11);
+    int64_t bytes = 0;
+    if (absl::SimpleAtoi(rest.substr(0, rest.find(' ')), &bytes)) sent[owner] += bytes;
   }
-  return -1;
+  return sent;
 }
 
 class MultihostS3Test : public ::testing::Test {
@@ -96,14 +108,15 @@ class MultihostS3Test : public ::testing::Test {
   // Polls both layerstore replicas until one has written `bytes` more than when this began
   // (it carries the transfer under way); returns its index, or -1 after `timeout`.
   static int ReplicaCarrying(int64_t bytes, absl::Duration timeout) {
-    int64_t before[2] = {BytesWritten(topology_->layerstore_pid(0)),
-                         BytesWritten(topology_->layerstore_pid(1))};
+    const pid_t pids[2] = {topology_->layerstore_pid(0), topology_->layerstore_pid(1)};
+    std::map<pid_t, int64_t> before = BytesSentByProcess();
     const absl::Time deadline = absl::Now() + timeout;
     while (absl::Now() < deadline) {
+      std::map<pid_t, int64_t> now = BytesSentByProcess();
       for (int i = 0; i < 2; ++i) {
-        if (BytesWritten(topology_->layerstore_pid(i)) - before[i] >= bytes) return i;
+        if (now[pids[i]] - before[pids[i]] >= bytes) return i;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return -1;
   }
