@@ -8,9 +8,9 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "lib/base/errors.h"
-#include "lib/convert/api_types.h"
 #include "lib/rpc/limits.h"
 #include "lib/rpc/server_streams.h"
+#include "lib/convert/api_types.h"
 #include "lib/rpc/status.h"
 #include "lib/rpc/time.h"
 
@@ -49,8 +49,8 @@ void ToProto(const ContainerRecord& record, const std::string& rootfs, v1::Conta
   out->set_network(record.network);
   out->set_hostname(record.hostname);
   for (const LayerRef& layer : record.layers) {
-    convert::ToProto(oci::LayerDescriptor{layer.digest, layer.diff_id, layer.media_type, layer.size,
-                                          layer.uncompressed_size},
+    convert::ToProto(oci::LayerDescriptor{layer.digest, layer.diff_id, layer.media_type,
+                                          layer.size, layer.uncompressed_size},
                      out->add_layers());
   }
   out->set_rootfs(rootfs);
@@ -211,10 +211,7 @@ grpc::Status RuntimeService::CreateContainer(grpc::ServerContext*,
   spec.hostname = options.hostname();
   spec.auto_remove = options.auto_remove();
   for (const types::v1::Mount& mount : options.mounts()) {
-    spec.mounts.push_back({mount.type(),
-                           mount.source(),
-                           mount.target(),
-                           mount.readonly(),
+    spec.mounts.push_back({mount.type(), mount.source(), mount.target(), mount.readonly(),
                            {mount.options().begin(), mount.options().end()},
                            mount.create_source()});
   }
@@ -384,8 +381,8 @@ grpc::Status RuntimeService::Rename(grpc::ServerContext*, const v1::RenameReques
 
 grpc::Status RuntimeService::Top(grpc::ServerContext*, const v1::TopRequest* request,
                                  v1::TopResponse* response) {
-  absl::StatusOr<Runtime::TopResult> top =
-      runtime_->Top(request->container(), {request->ps_args().begin(), request->ps_args().end()});
+  absl::StatusOr<Runtime::TopResult> top = runtime_->Top(
+      request->container(), {request->ps_args().begin(), request->ps_args().end()});
   if (!top.ok()) return rpc::ToGrpc(top.status());
   for (const std::string& title : top->titles) response->add_titles(title);
   for (const auto& process : top->processes) {
@@ -445,7 +442,8 @@ grpc::Status RuntimeService::Commit(grpc::ServerContext*, const v1::CommitReques
   return grpc::Status::OK;
 }
 
-grpc::Status RuntimeService::Export(grpc::ServerContext* context, const v1::ExportRequest* request,
+grpc::Status RuntimeService::Export(grpc::ServerContext* context,
+                                    const v1::ExportRequest* request,
                                     grpc::ServerWriter<v1::DataChunk>* writer) {
   rpc::ChunkSink<v1::DataChunk> sink(context, writer);
   absl::Status status = runtime_->Export(request->container(), &sink);
@@ -468,8 +466,9 @@ grpc::Status RuntimeService::CopyFrom(grpc::ServerContext* context,
     if (!writer->Write(first)) return absl::CancelledError("the client went away");
     return absl::OkStatus();
   };
-  absl::Status status = runtime_->CopyFrom(request->container(), request->path(),
-                                           request->follow_link(), on_info, &sink);
+  absl::Status status =
+      runtime_->CopyFrom(request->container(), request->path(), request->follow_link(), on_info,
+                         &sink);
   if (status.ok()) status = sink.Flush();
   return rpc::ToGrpc(status);
 }

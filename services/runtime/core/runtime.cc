@@ -753,11 +753,10 @@ absl::Status Runtime::Rename(const std::string& container, const std::string& na
         return absl::InvalidArgumentError(
             "Renaming a container with the same name as its current name");
       }
-      return absl::AlreadyExistsError(
-          absl::StrCat("Conflict. The container name \"/", name,
-                       "\" is already in use by container \"", taken->second,
-                       "\". You have to remove (or rename) that container to be able to "
-                       "reuse that name."));
+      return absl::AlreadyExistsError(absl::StrCat(
+          "Conflict. The container name \"/", name, "\" is already in use by container \"",
+          taken->second, "\". You have to remove (or rename) that container to be able to "
+          "reuse that name."));
     }
     names_.erase(record.name);
     names_[name] = record.id;
@@ -839,7 +838,8 @@ absl::StatusOr<std::unique_ptr<ProcessStream>> Runtime::Attach(const std::string
     absl::StatusOr<std::unique_ptr<MonitorConnection>> connection =
         MonitorConnection::Connect(paths.main.socket, stdin && record.open_stdin, offset);
     if (connection.ok()) {
-      return WithCleanup(NewMonitorStream(std::move(*connection), log, offset, exit_info), detach);
+      return WithCleanup(NewMonitorStream(std::move(*connection), log, offset, exit_info),
+                         detach);
     }
     // It ended between our look and the connection: serve what it left.
   }

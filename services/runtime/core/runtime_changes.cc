@@ -123,6 +123,7 @@ absl::Status Runtime::Export(const std::string& container, layer::ByteSink* sink
   return layer::WriteTreeAsTar(root_fd.get(), sink).status();
 }
 
+
 absl::Status Runtime::CopyFrom(const std::string& container, const std::string& path,
                                bool follow_link,
                                const std::function<absl::Status(const PathInfo&)>& on_info,
@@ -221,8 +222,8 @@ absl::Status Runtime::CopyTo(const std::string& container, const CopyToSpec& spe
   std::string extract_dir;
   if (spec.source_name.empty()) {
     if (!dst->exists || !dst->is_dir) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("destination \"", record.name, ":", spec.path, "\" must be a directory"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "destination \"", record.name, ":", spec.path, "\" must be a directory"));
     }
     extract_dir = dst->path;
   } else if (dst->exists && dst->is_dir) {
@@ -261,8 +262,8 @@ absl::Status Runtime::CopyTo(const std::string& container, const CopyToSpec& spe
     return Annotate(unpacked.status(),
                     absl::StrCat("copy into container \"", record.name, "\":", spec.path));
   }
-  STRATA_LOG(INFO) << "copied " << unpacked->entries << " entries into container " << record.name
-                   << ":" << spec.path;
+  STRATA_LOG(INFO) << "copied " << unpacked->entries << " entries into container "
+                   << record.name << ":" << spec.path;
   return absl::OkStatus();
 }
 
