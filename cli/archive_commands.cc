@@ -41,8 +41,7 @@ int Save(Globals& globals, const gw::SaveRequest& request, const std::string& ou
   }
   FileOutput out("strata-save", FileOutput::Symlinks::kFollow);
   if (absl::Status opened = out.Open(output); !opened.ok()) return Fail(opened);
-  layer::FdSink fd(out.fd());
-  layer::BufferingSink buffered(&fd, 1 << 20);
+  layer::BufferingSink buffered(out.sink(), 1 << 20);
   absl::Status saved = gateway.Save(request, &buffered, &progress);
   if (saved.ok()) saved = buffered.Close();
   if (saved.ok()) saved = out.Commit();

@@ -38,18 +38,19 @@ int Commit(Globals& globals, const gw::CommitRequest& request) {
   return 0;
 }
 
-// Writes to a file descriptor, counting for the progress line.
+// Writes to a sink, counting for the progress line.
 class ProgressSink : public layer::ByteSink {
  public:
-  ProgressSink(int fd, TerminalProgress* progress) : sink_(fd), progress_(progress) {}
+  ProgressSink(layer::ByteSink* sink, TerminalProgress* progress)
+      : sink_(sink), progress_(progress) {}
   absl::Status Write(absl::string_view data) override {
-    RETURN_IF_ERROR(sink_.Write(data));
+    RETURN_IF_ERROR(sink_->Write(data));
     progress_->Add("Exporting", static_cast<int64_t>(data.size()));
     return absl::OkStatus();
   }
 
  private:
-  layer::FdSink sink_;
+  layer::ByteSink* sink_;
   TerminalProgress* progress_;
 };
 
@@ -61,7 +62,7 @@ int Export(Globals& globals, const std::string& container, const std::string& ou
   if (absl::Status opened = out.Open(output); !opened.ok()) return Fail(opened);
   gateway::Gateway gateway(globals.Endpoints());
   TerminalProgress progress;
-  ProgressSink sink(out.fd(), &progress);
+  ProgressSink sink(out.sink(), &progress);
   absl::Status exported = gateway.Export(container, &sink);
   if (exported.ok()) exported = out.Commit();
   if (!exported.ok()) return Fail(exported);
