@@ -16,10 +16,29 @@ namespace {
 
 // Streams the stored blob through decompression and the new compressor into a new layerstore
 // upload, checking the diff id on the way.
+// Writes to the store's sink and to a second consumer (a pipe to an upload).
+class TeeSink : public layer::ByteSink {
+ public:
+  TeeSink(layer::ByteSink* first, layer::ByteSink* second) : first_(first), second_(second) {}
+  absl::Status Write(absl::string_view data) override {
+    RETURN_IF_ERROR(first_->Write(data));
+    return second_->Write(data);
+  }
+  absl::Status Close() override {
+    RETURN_IF_ERROR(first_->Close());
+    return second_->Close();
+  }
+
+ private:
+  layer::ByteSink* first_;
+  layer::ByteSink* second_;
+};
+
 absl::StatusOr<types::v1::LayerDescriptor> Convert(Services& services,
                                                    const types::v1::LayerDescriptor& layer,
                                                    layer::Compression stored,
-                                                   layer::Compression to) {
+                                                   layer::Compression to,
+                                                   layer::ByteSink* also) {
   ASSIGN_OR_RETURN(std::string media_type, layer::LayerMediaType(to));
   ASSIGN_OR_RETURN(layerstore::LayerstoreClient * layerstore, services.layerstore());
   ASSIGN_OR_RETURN(Digest digest, Digest::Parse(layer.digest()));
@@ -30,8 +49,9 @@ absl::StatusOr<types::v1::LayerDescriptor> Convert(Services& services,
                    layerstore->OpenWriter(absl::StrCat("variant-", RandomHex(16))));
   BlobSink store(writer.get());
   layer::HashingSink hashed(&store);
+  TeeSink tee(&hashed, also);
   absl::StatusOr<std::unique_ptr<layer::ByteSink>> compressor = layer::NewCompressingSink(
-      to, &hashed, -1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+      to, also != nullptr ? static_cast<layer::ByteSink*>(&tee) : &hashed, -1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   if (!compressor.ok()) {
     writer->Abort();
     return compressor.status();
@@ -106,10 +126,8 @@ absl::StatusOr<std::vector<ig::BlobVariant>> Variants(Services& services,
 
 }  // namespace
 
-absl::StatusOr<types::v1::LayerDescriptor> LayerInCompression(
-    Services& services, const types::v1::LayerDescriptor& layer, layer::Compression to,
-    bool* converted) {
-  if (converted != nullptr) *converted = false;
+absl::StatusOr<std::optional<types::v1::LayerDescriptor>> StoredLayerInCompression(
+    Services& services, const types::v1::LayerDescriptor& layer, layer::Compression to) {
   ASSIGN_OR_RETURN(layer::Compression stored, layer::CompressionOfMediaType(layer.media_type()));
   if (stored == to) return layer;
   ASSIGN_OR_RETURN(layerstore::LayerstoreClient * layerstore, services.layerstore());
@@ -128,9 +146,28 @@ absl::StatusOr<types::v1::LayerDescriptor> LayerInCompression(
     out.set_size(variant.size());
     return out;
   }
-  ASSIGN_OR_RETURN(types::v1::LayerDescriptor out, Convert(services, layer, stored, to));
-  if (converted != nullptr) *converted = true;
+  return std::nullopt;
+}
+
+absl::StatusOr<types::v1::LayerDescriptor> ConvertLayer(Services& services,
+                                                        const types::v1::LayerDescriptor& layer,
+                                                        layer::Compression to,
+                                                        layer::ByteSink* also) {
+  ASSIGN_OR_RETURN(layer::Compression stored, layer::CompressionOfMediaType(layer.media_type()));
+  ASSIGN_OR_RETURN(types::v1::LayerDescriptor out, Convert(services, layer, stored, to, also));
   RETURN_IF_ERROR(PutVariant(services, out, ""));
+  return out;
+}
+
+absl::StatusOr<types::v1::LayerDescriptor> LayerInCompression(
+    Services& services, const types::v1::LayerDescriptor& layer, layer::Compression to,
+    bool* converted) {
+  if (converted != nullptr) *converted = false;
+  ASSIGN_OR_RETURN(std::optional<types::v1::LayerDescriptor> kept,
+                   StoredLayerInCompression(services, layer, to));
+  if (kept) return *kept;
+  ASSIGN_OR_RETURN(types::v1::LayerDescriptor out, ConvertLayer(services, layer, to));
+  if (converted != nullptr) *converted = true;
   return out;
 }
 

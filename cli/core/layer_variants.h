@@ -10,6 +10,7 @@
 // which registry repositories hold a blob (pulled from or pushed to): push mounts from them.
 // The one place that makes and finds variants. Internal to the gateway core (push, save).
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,19 @@ namespace strata::gateway::internal {
 absl::StatusOr<types::v1::LayerDescriptor> LayerInCompression(
     Services& services, const types::v1::LayerDescriptor& layer, layer::Compression to,
     bool* converted = nullptr);
+
+// The first half of LayerInCompression: `layer` itself or a kept variant, nullopt when a
+// conversion is needed. Errors: INVALID_ARGUMENT (an unknown media type), the services'.
+absl::StatusOr<std::optional<types::v1::LayerDescriptor>> StoredLayerInCompression(
+    Services& services, const types::v1::LayerDescriptor& layer, layer::Compression to);
+
+// The second half: converts, stores and records the variant now. When `also` is given, the
+// compressed bytes go there too as they are made (a registry upload streaming alongside), and
+// it is closed once they all went. Errors: those of LayerInCompression.
+absl::StatusOr<types::v1::LayerDescriptor> ConvertLayer(Services& services,
+                                                        const types::v1::LayerDescriptor& layer,
+                                                        layer::Compression to,
+                                                        layer::ByteSink* also = nullptr);
 
 // Records that the registry repository (full name: "localhost:5000/team/app") holds blob, a
 // variant of the layer content blob.diff_id(). Errors: those of imagegraph.

@@ -5,6 +5,7 @@
 // bytes go as stored, so the image id survives a round trip.
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +17,7 @@
 #include "lib/base/random.h"
 #include "lib/layer/compression.h"
 #include "lib/layer/layer_reader.h"
+#include "lib/layer/pipe.h"
 #include "lib/oci/manifest.h"
 #include "lib/oci/media_types.h"
 #include "lib/reference/reference.h"
@@ -48,6 +50,36 @@ absl::StatusOr<layer::Compression> PushCompression(types::v1::Compression compre
     default:
       return absl::InvalidArgumentError(absl::StrCat("unknown compression ", compression));
   }
+}
+
+// A layer converted now (no kept variant) is uploaded as its compressed bytes are made, in
+// one streamed request, while the same bytes go into layerstore: one pass instead of convert,
+// then read back and upload. *streamed says whether the upload went through; when it did not,
+// the converted copy is stored all the same and the caller pushes it with resumable PATCHes.
+absl::StatusOr<types::v1::LayerDescriptor> ConvertWhilePushing(
+    Services& services, distribution::RegistryClient& registry, const std::string& repository,
+    const types::v1::LayerDescriptor& layer, layer::Compression compression, bool* streamed) {
+  layer::Pipe pipe;
+  absl::StatusOr<types::v1::LayerDescriptor> converted;
+  std::thread convert([&] {
+    converted = internal::ConvertLayer(services, layer, compression, pipe.sink());
+    if (!converted.ok()) pipe.Fail(converted.status());
+  });
+  bool joined = false;
+  const absl::Status pushed = registry.PushStreamedBlob(
+      repository, pipe.source(), [&]() -> absl::StatusOr<Digest> {
+        // The source has ended: the conversion is committing its copy.
+        convert.join();
+        joined = true;
+        RETURN_IF_ERROR(converted.status());
+        return Digest::Parse(converted->digest());
+      });
+  // An upload that stopped early must not hold the conversion up: it goes on into layerstore.
+  pipe.CloseRead();
+  if (!joined) convert.join();
+  RETURN_IF_ERROR(converted.status());
+  *streamed = pushed.ok();
+  return *converted;
 }
 
 }  // namespace
@@ -86,7 +118,22 @@ absl::StatusOr<gw::PushResult> Gateway::Push(const gw::PushRequest& request,
     const std::string id = ShortDigest(layer.digest());
     Report(progress_mutex, progress, "Preparing", id);
     // In the compression asked for: the conversion is kept, so the next push reuses it.
-    ASSIGN_OR_RETURN(layer, internal::LayerInCompression(services_, layer, compression));
+    ASSIGN_OR_RETURN(std::optional<types::v1::LayerDescriptor> stored,
+                     internal::StoredLayerInCompression(services_, layer, compression));
+    if (!stored) {
+      // Converted now: the bytes go to the registry as they are made, while they are stored.
+      Report(progress_mutex, progress, "Pushing", id);
+      bool streamed = false;
+      ASSIGN_OR_RETURN(layer, ConvertWhilePushing(services_, *registry, repository, layer,
+                                                  compression, &streamed));
+      if (streamed) {
+        Report(progress_mutex, progress, "Pushed", id, layer.size(), layer.size());
+        return internal::RecordRegistryBlob(services_, layer, reference.FullName());
+      }
+      // The streamed upload failed (the conversion did not): push the stored copy, resumable.
+    } else {
+      layer = *stored;
+    }
     ASSIGN_OR_RETURN(Digest digest, Digest::Parse(layer.digest()));
     ASSIGN_OR_RETURN(std::optional<int64_t> present, registry->StatBlob(repository, digest));
     if (present) {

@@ -1,6 +1,7 @@
 // The push half of RegistryClient: mounts, blob uploads and manifest PUTs (OCI distribution
 // spec, "Pushing blobs" and "Pushing manifests").
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -152,6 +153,57 @@ absl::Status RegistryClient::PushBlob(const std::string& repository, const Diges
   } else {
     finish.headers.push_back("Content-Length: 0");
   }
+  ASSIGN_OR_RETURN(http::HttpResponse done, Send(finish, target));
+  if (done.status != 201) {
+    if (done.status == 400 && absl::StrContains(done.body, "DIGEST_INVALID")) {
+      return absl::DataLossError(absl::StrCat(
+          what, ": the registry computed another digest: ", RegistryErrorText(done.body)));
+    }
+    return ResponseError(done, what);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RegistryClient::PushStreamedBlob(
+    const std::string& repository, layer::ByteSource* source,
+    const std::function<absl::StatusOr<Digest>()>& digest) {
+  const Target target{repository, true, ""};
+  const std::string what = absl::StrCat("blob upload to ", domain_, "/", repository);
+  long status = 0;
+  ASSIGN_OR_RETURN(std::string location, StartUpload(repository, "", target, &status));
+  absl::Status source_error;
+  absl::string_view pending;
+  http::HttpRequest request;
+  request.method = "PATCH";
+  request.url = location;
+  request.headers.push_back("Content-Type: application/octet-stream");
+  request.body_size = -1;  // chunked: the size is known at the end
+  request.body_reader = [&](char* buffer, size_t size) -> absl::StatusOr<size_t> {
+    while (pending.empty()) {
+      absl::StatusOr<absl::string_view> chunk = source->Read();
+      if (!chunk.ok()) {
+        source_error = chunk.status();
+        return chunk.status();
+      }
+      if (chunk->empty()) return 0;
+      pending = *chunk;
+    }
+    const size_t n = std::min(size, pending.size());
+    std::copy(pending.data(), pending.data() + n, buffer);
+    pending.remove_prefix(n);
+    return n;
+  };
+  absl::StatusOr<http::HttpResponse> response = Send(request, target);
+  if (!source_error.ok()) return source_error;
+  if (!response.ok()) return response.status();
+  if (response->status != 202) return ResponseError(*response, what);
+  location = Absolute(location, response->Header("location"));
+  ASSIGN_OR_RETURN(Digest blob, digest());
+  http::HttpRequest finish;
+  finish.method = "PUT";
+  finish.url = WithQuery(location, absl::StrCat("digest=", http::UrlEncode(blob.str())));
+  finish.headers.push_back("Content-Type: application/octet-stream");
+  finish.headers.push_back("Content-Length: 0");
   ASSIGN_OR_RETURN(http::HttpResponse done, Send(finish, target));
   if (done.status != 201) {
     if (done.status == 400 && absl::StrContains(done.body, "DIGEST_INVALID")) {

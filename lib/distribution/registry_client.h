@@ -93,6 +93,14 @@ class RegistryClient {
   absl::Status PushBlob(const std::string& repository, const Digest& digest, int64_t size,
                         const BlobOpener& open);
 
+  // Uploads a blob whose size and digest are known only once `source` has ended (a layer
+  // being compressed on the way): POST, one streamed PATCH (chunked, no Content-Range), then
+  // PUT ?digest= with what digest() says after the source ended. Not resumed: after an error
+  // the caller pushes again with PushBlob from a stored copy. The source's own error is
+  // returned as it is.
+  absl::Status PushStreamedBlob(const std::string& repository, layer::ByteSource* source,
+                                const std::function<absl::StatusOr<Digest>()>& digest);
+
   // PUT of a manifest under a tag or its digest; returns the digest the registry recorded.
   absl::StatusOr<Digest> PutManifest(const std::string& repository, const std::string& reference,
                                      const std::string& media_type, const std::string& bytes);
