@@ -125,6 +125,59 @@ TEST_F(RegistryClientTest, PushesAndPullsOverPlainHttp) {
   EXPECT_FALSE(*client->MountBlob("team/copy2", Digest::Of("nothing"), "team/app"));
 }
 
+// Fails with `error` once `good` bytes of data went out.
+class BreakingSource : public layer::ByteSource {
+ public:
+  BreakingSource(std::string data, size_t good, absl::Status error)
+      : data_(std::move(data)), good_(good), error_(std::move(error)) {}
+  absl::StatusOr<absl::string_view> Read() override {
+    if (offset_ >= good_ && !error_.ok()) return error_;
+    const size_t n = std::min<size_t>({64 << 10, data_.size() - offset_, good_ - offset_});
+    absl::string_view chunk(data_.data() + offset_, n);
+    offset_ += n;
+    return chunk;
+  }
+
+ private:
+  std::string data_;
+  size_t good_;
+  absl::Status error_;
+  size_t offset_ = 0;
+};
+
+TEST_F(RegistryClientTest, StreamedUploadOfABlobWhoseDigestComesAtTheEnd) {
+  auto registry = TestRegistry::Start();
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  auto client = Client(**registry);
+  const std::string blob = RandomBytes(5 * 1024 * 1024 + 3, 3);
+  bool asked_after_the_end = false;
+  BreakingSource whole(blob, blob.size(), absl::OkStatus());
+  absl::Status pushed =
+      client->PushStreamedBlob("team/stream", &whole, [&]() -> absl::StatusOr<Digest> {
+        asked_after_the_end = !whole.Read()->size();
+        return Digest::Of(blob);
+      });
+  ASSERT_TRUE(pushed.ok()) << pushed;
+  EXPECT_TRUE(asked_after_the_end);
+  EXPECT_EQ(*client->StatBlob("team/stream", Digest::Of(blob)),
+            std::optional<int64_t>(blob.size()));
+  EXPECT_EQ((*registry)->CountRequests("PATCH", "/v2/team/stream/blobs/uploads/"), 1);
+
+  // The source's own error comes back as it is, and nothing is recorded under the digest.
+  const std::string other = RandomBytes(3 * 1024 * 1024, 4);
+  BreakingSource broken(other, 1 << 20, absl::DataLossError("diff id mismatch"));
+  pushed = client->PushStreamedBlob("team/stream", &broken,
+                                    [&]() -> absl::StatusOr<Digest> { return Digest::Of(other); });
+  EXPECT_EQ(pushed.code(), absl::StatusCode::kDataLoss) << pushed;
+  EXPECT_EQ(*client->StatBlob("team/stream", Digest::Of(other)), std::nullopt);
+
+  // A digest that is not the bytes' is refused by the registry: DATA_LOSS.
+  BreakingSource lying(other, other.size(), absl::OkStatus());
+  pushed = client->PushStreamedBlob("team/stream", &lying,
+                                    [&]() -> absl::StatusOr<Digest> { return Digest::Of(blob); });
+  EXPECT_EQ(pushed.code(), absl::StatusCode::kDataLoss) << pushed;
+}
+
 TEST_F(RegistryClientTest, ClearErrorsForWhatIsNotThere) {
   auto registry = TestRegistry::Start();
   ASSERT_TRUE(registry.ok()) << registry.status();
