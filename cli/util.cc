@@ -13,6 +13,11 @@ int Fail(const std::string& message, int code) {
   return code;
 }
 
+int FailPlain(const std::string& message, int code) {
+  std::fprintf(stderr, "%s\n", message.c_str());
+  return code;
+}
+
 int ForEachContainer(const std::vector<std::string>& containers,
                      const std::function<absl::Status(const std::string&)>& call) {
   int code = 0;

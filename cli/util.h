@@ -21,6 +21,9 @@ inline constexpr int kExitNotFound = 127;
 // Prints "Error: <message>" on stderr and returns code (one clear line, as docker does).
 int Fail(const absl::Status& status, int code = 1);
 int Fail(const std::string& message, int code = 1);
+// Prints message on stderr as it is: docker's messages that carry their own prefix
+// ("template parsing error: ...", "Error response from daemon: ...").
+int FailPlain(const std::string& message, int code = 1);
 
 // Runs call for each container of a command line (stop, kill, rm, ...): prints the name as
 // given on success, the error otherwise; the exit code is 1 when any failed.
