@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "absl/strings/str_cat.h"
+
 namespace strata::cli {
 
 int Fail(const absl::Status& status, int code) {
@@ -16,6 +18,10 @@ int Fail(const std::string& message, int code) {
 int FailPlain(const std::string& message, int code) {
   std::fprintf(stderr, "%s\n", message.c_str());
   return code;
+}
+
+int FailDaemon(const absl::Status& status, int code) {
+  return FailPlain(absl::StrCat("Error response from daemon: ", status.message()), code);
 }
 
 int ForEachContainer(const std::vector<std::string>& containers,
