@@ -168,6 +168,16 @@ class Executor {
   absl::StatusOr<Json> EvalCommand(const Command& command, const Json& dot, const Json* piped) {
     const Operand& first = command.args[0];
     if (first.kind != Operand::kFunction) {
+      // docker's methods with an argument, as {{.Label "key"}}: a map field given one string.
+      if (first.kind == Operand::kField && command.args.size() == 2 && piped == nullptr &&
+          command.args[1].kind == Operand::kString) {
+        absl::StatusOr<Json> map = EvalOperand(first, dot);
+        if (map.ok() && map->is_object()) {
+          if (options_.header) return Json("");
+          auto found = map->find(command.args[1].literal.get<std::string>());
+          return found == map->end() ? Json("") : Json(*found);
+        }
+      }
       if (command.args.size() > 1 || piped != nullptr) {
         return Error(first.pos, first.text,
                      absl::StrCat("can't give argument to non-function ", first.text));

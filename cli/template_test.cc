@@ -45,6 +45,7 @@ TEST(TemplateTest, JsonIndexAndFunctions) {
   EXPECT_EQ(Eval("{{json \"<a&b>\"}}", Json::object()), R"("<a&b>")");  // no HTML escaping
   EXPECT_EQ(Eval(R"({{index .Config.Labels "a"}})"), "first");
   EXPECT_EQ(Eval(R"({{index .Config.Labels "none"}})"), "");
+  EXPECT_EQ(Eval(R"({{.Config.Labels "z"}})"), "last");  // docker's {{.Label "k"}} method
   EXPECT_EQ(Eval("{{index .RepoTags 1}}"), "app:latest");
   EXPECT_EQ(Eval(R"({{(index .NetworkSettings.Ports "80/tcp" 0).HostPort}})"), "8080");
   EXPECT_EQ(Eval(R"({{join .Config.Cmd " "}})"), "sh -c echo");
