@@ -124,7 +124,7 @@ TEST_F(BadInputTest, WhiteoutDeviceUnderAPlainNameIsRefused) {
 
 TEST_F(BadInputTest, BadChangesAndFlags) {
   ASSERT_EQ(stack_->Strata({"create", "--name", "c1", "base", "true"}).exit_code, 0);
-  ExpectError({"commit", "-c", "RUN rm -rf /", "c1", "x:1"}, 1, "cannot be changed");
+  ExpectError({"commit", "-c", "RUN rm -rf /", "c1", "x:1"}, 1, "run is not a valid change command");
   ExpectError({"commit", "c1", "Bad:Tag"}, 1, "lowercase");
   ExpectError({"run", "--bogus", "base"}, 125, "unknown flag: --bogus");
   ExpectError({"create", "--name", "c1", "base", "true"}, 125, "already in use");
