@@ -58,7 +58,9 @@ int Inspect(Globals& globals, const std::string& type, const std::string& format
   for (const std::string& name : names) {
     absl::StatusOr<Json> object = InspectOne(gateway, type, name);
     if (!object.ok()) {
-      code = Fail(object.status());
+      // docker inspect's own words: "Error: No such object: X" (not the daemon's).
+      code = absl::IsNotFound(object.status()) ? Fail(std::string(object.status().message()))
+                                               : Fail(object.status());
       continue;
     }
     if (!tmpl.has_value()) {

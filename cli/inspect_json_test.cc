@@ -45,7 +45,7 @@ TEST(InspectJsonTest, ImageHasDockersKeysInDockersOrder) {
   EXPECT_EQ(Format("{{.Config.Labels}} {{index .Config.Labels \"a\"}}", *image), "map[a:1 b:2] 1");
   EXPECT_EQ(Format("{{json .Config.Labels}}", *image), R"({"a":"1","b":"2"})");
   EXPECT_EQ(Format("{{.Config.OnBuild}} {{.Config.ExposedPorts}}", *image),
-            "[RUN true] map[80/tcp:map[]]");
+            "[RUN true] map[80/tcp:{}]");
   EXPECT_EQ(Format("{{.Comment}} {{.Author}} {{.Metadata.LastTagTime}}", *image),
             "second me 0001-01-01T00:00:00Z");
   EXPECT_EQ(Format("{{(index .Strata.Layers 0).ChainID}}", *image), "sha256:d1");

@@ -189,7 +189,11 @@ std::string GoPrint(const Json& value) {
     }
     case Json::value_t::object: {
       std::vector<std::pair<std::string, std::string>> items;
-      for (const auto& item : value.items()) items.push_back({item.key(), GoPrint(item.value())});
+      for (const auto& item : value.items()) {
+        // docker's sets (map[string]struct{}: ExposedPorts, Volumes) hold empty structs: "{}".
+        const bool empty_struct = item.value().is_object() && item.value().empty();
+        items.push_back({item.key(), empty_struct ? "{}" : GoPrint(item.value())});
+      }
       std::sort(items.begin(), items.end());  // fmt prints maps sorted by key
       std::vector<std::string> pairs;
       for (const auto& [key, text] : items) pairs.push_back(absl::StrCat(key, ":", text));

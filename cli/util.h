@@ -18,8 +18,12 @@ inline constexpr int kExitServiceError = 125;
 inline constexpr int kExitCannotInvoke = 126;
 inline constexpr int kExitNotFound = 127;
 
-// Prints "Error: <message>" on stderr and returns code (one clear line, as docker does).
+// Prints the error on stderr in docker's words and returns code (one clear line): what the
+// services refused or did not find as "Error response from daemon: <message>" (NOT_FOUND,
+// FAILED_PRECONDITION, ALREADY_EXISTS and the daemon's own checks), a message that carries
+// docker's prefix as it is, anything else as "Error: <message>".
 int Fail(const absl::Status& status, int code = 1);
+// "Error: <message>".
 int Fail(const std::string& message, int code = 1);
 // Prints message on stderr as it is: docker's messages that carry their own prefix
 // ("template parsing error: ...", "Error response from daemon: ...").

@@ -22,7 +22,10 @@ class BadInputTest : public BaseImageSuite {
     EXPECT_EQ(result.exit_code, code) << result.error_output;
     EXPECT_TRUE(absl::StrContains(result.error_output, text))
         << "expected \"" << text << "\" in: " << result.error_output;
-    EXPECT_TRUE(absl::StartsWith(result.error_output, "Error: ")) << result.error_output;
+    EXPECT_TRUE(absl::StartsWith(result.error_output, "Error: ") ||
+                absl::StartsWith(result.error_output, "Error response from daemon: ") ||
+                absl::StartsWith(result.error_output, "Error parsing reference: "))
+        << result.error_output;
   }
 
   std::string Images() { return stack_->Strata({"images", "-q"}).output; }
