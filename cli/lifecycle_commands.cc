@@ -83,7 +83,9 @@ Json ContainerRowJson(const rt::Container& container, const PsOptions& options, 
   out["Networks"] = container.network().empty() ? "host" : container.network();
   out["Ports"] = "";
   out["RunningFor"] = TimeAgo(created, now);
-  out["Size"] = "0B";
+  // The runtime does not report a writable layer's size yet (ps -s): docker's word for a
+  // value it does not know.
+  out["Size"] = "N/A";
   out["State"] = gateway::ContainerStatusWord(container);
   out["Status"] = ContainerStatus(container, now);
   return out;
