@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "cli/core/gateway.h"
+#include "cli/env_file.h"
 #include "lib/base/errors.h"
 #include "cli/mount_flags.h"
 #include "cli/session.h"
@@ -29,6 +30,8 @@ namespace rt = ::strata::runtime::v1;
 struct CreateFlags {
   std::string name;
   std::vector<std::string> env;
+  std::vector<std::string> env_files;
+  std::vector<std::string> env_file_entries;  // what the env files say (ReadEnvFiles)
   std::string working_dir;
   std::string user;
   std::string entrypoint;
@@ -56,6 +59,8 @@ void AddCreateFlags(CLI::App* command, CreateFlags& flags) {
   command->add_option("--name", flags.name, "Assign a name to the container");
   command->add_option("-e,--env", flags.env, "Set environment variables (KEY=VALUE)")
       ->allow_extra_args(false);
+  command->add_option("--env-file", flags.env_files, "Read in a file of environment variables")
+      ->allow_extra_args(false);
   command->add_option("-w,--workdir", flags.working_dir, "Working directory inside the container");
   command->add_option("-u,--user", flags.user, "Username or UID (format: <name|uid>[:<group|gid>])");
   command->add_option("--entrypoint", flags.entrypoint,
@@ -80,6 +85,15 @@ void AddCreateFlags(CLI::App* command, CreateFlags& flags) {
       ->allow_extra_args(false);
   command->add_option("--tmpfs", flags.tmpfs, "Mount a tmpfs directory (PATH[:OPTIONS])")
       ->allow_extra_args(false);
+}
+
+// Reads --env-file files (docker puts them before -e). Errors: ReadEnvFile's.
+absl::Status ReadEnvFiles(CreateFlags& flags) {
+  for (const std::string& path : flags.env_files) {
+    ASSIGN_OR_RETURN(std::vector<std::string> entries, ReadEnvFile(path));
+    flags.env_file_entries.insert(flags.env_file_entries.end(), entries.begin(), entries.end());
+  }
+  return absl::OkStatus();
 }
 
 // The mounts -v, --mount and --tmpfs ask for. Errors: INVALID_ARGUMENT (docker's words).
@@ -120,6 +134,7 @@ types::v1::ContainerOptions ToOptions(const CreateFlags& flags,
     if (!flags.entrypoint.empty()) options.mutable_entrypoint()->add_values(flags.entrypoint);
   }
   for (const auto& arg : cmd) options.add_cmd(arg);
+  for (const auto& env : flags.env_file_entries) options.add_env(env);
   for (const auto& env : ResolveEnv(flags.env)) options.add_env(env);
   options.set_working_dir(flags.working_dir);
   options.set_user(flags.user);
@@ -345,6 +360,10 @@ void RegisterRunOrCreate(CLI::App& app, Globals& globals, int* exit_code, bool i
   command->footer(absl::StrCat("Usage: strata ", command->get_name(),
                                " [OPTIONS] IMAGE [COMMAND] [ARG...]"));
   command->callback([=, &globals] {
+    if (absl::Status read = ReadEnvFiles(*flags); !read.ok()) {
+      *exit_code = Fail(std::string(read.message()), kExitServiceError);
+      return;
+    }
     *exit_code = is_run ? Run(globals, command, *flags) : Create(globals, command, *flags);
   });
 }

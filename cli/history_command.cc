@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/core/gateway.h"
 #include "cli/format.h"
+#include "cli/template.h"
 #include "cli/util.h"
 #include "lib/rpc/time.h"
 
@@ -43,9 +44,13 @@ std::vector<Row> Rows(const ig::HistoryResponse& history, const HistoryOptions& 
                                       : ShortId(entry.image_id());
     const absl::Time created = rpc::FromTimestamp(entry.created());
     row.created_since = TimeAgo(created, now);
+    // Go's time.RFC3339: "Z" for UTC, else the offset.
     row.created_at = created == absl::InfinitePast()
                          ? "N/A"
                          : absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", created, absl::LocalTimeZone());
+    if (absl::EndsWith(row.created_at, "+00:00")) {
+      row.created_at = row.created_at.substr(0, row.created_at.size() - 6) + "Z";
+    }
     std::string created_by = absl::StrReplaceAll(entry.created_by(), {{"\t", " "}, {"\n", " "}});
     row.created_by = options.no_trunc ? created_by : Ellipsis(created_by, 45);
     row.size = options.human ? HumanSize(entry.size()) : std::to_string(entry.size());
@@ -65,33 +70,27 @@ void PrintTable(const std::vector<Row>& rows, bool human) {
   std::fputs(table.Render().c_str(), stdout);
 }
 
-// --format: docker's placeholders, "table " for an aligned table with a header, \t and \n.
-void PrintFormatted(const std::vector<Row>& rows, std::string format) {
-  const bool as_table = absl::StartsWith(format, "table ");
-  if (as_table) format = format.substr(6);
-  format = absl::StrReplaceAll(format, {{"\\t", "\t"}, {"\\n", "\n"}});
-  const std::vector<std::pair<std::string, std::string>> headers = {
-      {"{{.ID}}", "IMAGE"},           {"{{.CreatedSince}}", "CREATED"},
-      {"{{.CreatedAt}}", "CREATED AT"}, {"{{.CreatedBy}}", "CREATED BY"},
-      {"{{.Size}}", "SIZE"},          {"{{.Comment}}", "COMMENT"},
-      {"{{.Author}}", "AUTHOR"}};
-  std::vector<std::string> lines;
+// --format: docker's table, json or template forms (cli/command/image/formatter_history.go).
+int PrintFormatted(const std::vector<Row>& rows, const std::string& flag) {
+  static const Json* headers = new Json{
+      {"ID", "IMAGE"},          {"CreatedSince", "CREATED"}, {"CreatedAt", "CREATED AT"},
+      {"CreatedBy", "CREATED BY"}, {"Size", "SIZE"},          {"Comment", "COMMENT"},
+      {"Author", "AUTHOR"}};
+  std::vector<Json> objects;
   for (const Row& row : rows) {
-    lines.push_back(absl::StrReplaceAll(
-        format, {{"{{.ID}}", row.id}, {"{{.CreatedSince}}", row.created_since},
-                 {"{{.CreatedAt}}", row.created_at}, {"{{.CreatedBy}}", row.created_by},
-                 {"{{.Size}}", row.size}, {"{{.Comment}}", row.comment},
-                 {"{{.Author}}", row.author}}));
+    objects.push_back({{"ID", row.id},
+                       {"CreatedSince", row.created_since},
+                       {"CreatedAt", row.created_at},
+                       {"CreatedBy", row.created_by},
+                       {"Size", row.size},
+                       {"Comment", row.comment},
+                       {"Author", row.author}});
   }
-  if (!as_table) {
-    for (const std::string& line : lines) std::printf("%s\n", line.c_str());
-    return;
-  }
-  std::string header = format;
-  for (const auto& [field, name] : headers) header = absl::StrReplaceAll(header, {{field, name}});
-  Table table(absl::StrSplit(header, '\t'));
-  for (const std::string& line : lines) table.Add(absl::StrSplit(line, '\t'));
-  std::fputs(table.Render().c_str(), stdout);
+  absl::StatusOr<std::string> text =
+      RenderList(ParseListFormat(flag), objects, *headers, "*image.historyContext");
+  if (!text.ok()) return FailPlain(std::string(text.status().message()));
+  std::fputs(text->c_str(), stdout);
+  return 0;
 }
 
 int History(Globals& globals, const std::string& ref, const HistoryOptions& options) {
@@ -100,10 +99,10 @@ int History(Globals& globals, const std::string& ref, const HistoryOptions& opti
   const std::vector<Row> rows = Rows(history, options);
   if (options.quiet) {
     for (const Row& row : rows) std::printf("%s\n", row.id.c_str());
-  } else if (options.format.empty()) {
+  } else if (ParseListFormat(options.format).text.empty() && !ParseListFormat(options.format).json) {
     PrintTable(rows, options.human);
   } else {
-    PrintFormatted(rows, options.format);
+    return PrintFormatted(rows, options.format);
   }
   return 0;
 }

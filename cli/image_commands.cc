@@ -13,7 +13,9 @@
 #include "absl/time/clock.h"
 #include "cli/commands.h"
 #include "cli/core/gateway.h"
+#include "cli/core/list_filters.h"
 #include "cli/format.h"
+#include "cli/template.h"
 #include "cli/util.h"
 #include "lib/base/errors.h"
 #include "lib/reference/reference.h"
@@ -74,50 +76,120 @@ std::vector<ImageRow> ImageRows(const ig::Image& image, bool digests) {
   return rows;
 }
 
-int Images(Globals& globals, bool all, bool quiet, bool no_trunc, bool digests,
-           const std::string& filter) {
+struct ImagesOptions {
+  bool all = false;
+  bool quiet = false;
+  bool no_trunc = false;
+  bool digests = false;
+  std::string repository;
+  std::vector<std::string> filters;
+  std::string format;
+};
+
+// A row as docker's --format templates see it (cli/command/formatter/image.go).
+Json ImageRowJson(const ig::Image& image, const ImageRow& row, bool no_trunc, absl::Time now) {
+  const absl::Time created = rpc::FromTimestamp(image.created());
+  Json out = Json::object();
+  out["Containers"] = "N/A";
+  out["CreatedAt"] = absl::FormatTime("%Y-%m-%d %H:%M:%S %z %Z", created, absl::LocalTimeZone());
+  out["CreatedSince"] = TimeAgo(created, now);
+  out["Digest"] = row.digest.empty() ? "<none>" : row.digest;
+  out["ID"] = DisplayId(image.id(), no_trunc);
+  out["Repository"] = row.repository;
+  out["SharedSize"] = "N/A";
+  out["Size"] = HumanSize(image.size());
+  out["Tag"] = row.tag;
+  out["UniqueSize"] = "N/A";
+  out["VirtualSize"] = HumanSize(image.size());
+  return out;
+}
+
+const Json& ImageHeaders() {
+  static const Json* headers = new Json{
+      {"Containers", "CONTAINERS"}, {"CreatedAt", "CREATED AT"}, {"CreatedSince", "CREATED"},
+      {"Digest", "DIGEST"},         {"ID", "IMAGE ID"},          {"Repository", "REPOSITORY"},
+      {"SharedSize", "SHARED SIZE"}, {"Size", "SIZE"},           {"Tag", "TAG"},
+      {"UniqueSize", "UNIQUE SIZE"}, {"VirtualSize", "VIRTUAL SIZE"}};
+  return *headers;
+}
+
+int Images(Globals& globals, ImagesOptions options) {
   gateway::Gateway gateway(globals.Endpoints());
+  ASSIGN_OR_FAIL_DAEMON(gateway::Filters filters,
+                        gateway::ParseFilters(options.filters, {"dangling", "reference", "before",
+                                                                "since", "label"}));
+  ASSIGN_OR_FAIL_DAEMON(gateway::ImageFilter filter,
+                        gateway::ImageFilter::Make(filters, [&gateway](const std::string& ref) {
+                          return gateway.InspectImage(ref);
+                        }));
+  const ListFormat format = ParseListFormat(options.format);
+  // A template that shows digests lists a row per digest, as --digests does.
+  if (absl::StrContains(format.text, ".Digest")) options.digests = true;
   ig::ListImagesRequest request;
-  request.set_all(all);
+  request.set_all(options.all);
+  if (filter.dangling().has_value()) request.set_dangling(*filter.dangling());
   std::string tag_filter;
-  if (!filter.empty()) {
-    ASSIGN_OR_FAIL(Reference reference, ParseReference(filter));
+  const std::string& repository = options.repository;
+  if (!repository.empty()) {
+    ASSIGN_OR_FAIL(Reference reference, ParseReference(repository));
     request.set_repository(reference.name);
     // "app" lists every tag of app; "app:1" only that one.
-    if (filter.find(':', filter.rfind('/') == std::string::npos ? 0 : filter.rfind('/')) !=
+    if (repository.find(':', repository.rfind('/') == std::string::npos ? 0 : repository.rfind('/')) !=
         std::string::npos) {
       tag_filter = reference.tag;
     }
   }
   ASSIGN_OR_FAIL(std::vector<ig::Image> images, gateway.ListAllImages(request));
   std::vector<std::string> header = {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"};
-  if (digests) header.insert(header.begin() + 2, "DIGEST");
+  if (options.digests) header.insert(header.begin() + 2, "DIGEST");
   Table table(header);
+  std::vector<Json> json_rows;
   std::set<std::string> printed_ids;
   const absl::Time now = absl::Now();
   for (const ig::Image& image : images) {
+    if (!filter.MatchesImage(image)) continue;
     std::vector<ImageRow> rows;
-    for (ImageRow& row : ImageRows(image, digests)) {
-      if (!filter.empty() && row.repository != request.repository()) continue;
+    for (ImageRow& row : ImageRows(image, options.digests)) {
+      if (!repository.empty() && row.repository != request.repository()) continue;
       if (!tag_filter.empty() && row.tag != tag_filter) continue;
+      if (filter.has_reference()) {
+        // docker lists only the references that match.
+        const std::string familiar =
+            row.tag != "<none>" ? absl::StrCat(row.repository, ":", row.tag)
+                                : absl::StrCat(row.repository, "@", row.digest);
+        if (row.repository == "<none>" || !filter.MatchesReference(familiar)) continue;
+      }
       rows.push_back(std::move(row));
     }
     if (rows.empty()) continue;
-    if (quiet) {
+    if (options.quiet) {
       if (printed_ids.insert(image.id()).second) {
-        std::printf("%s\n", DisplayId(image.id(), no_trunc).c_str());
+        std::printf("%s\n", DisplayId(image.id(), options.no_trunc).c_str());
       }
       continue;
     }
     for (const ImageRow& row : rows) {
-      std::vector<std::string> cells = {row.repository, row.tag, DisplayId(image.id(), no_trunc),
+      if (!format.text.empty() || format.json) {
+        json_rows.push_back(ImageRowJson(image, row, options.no_trunc, now));
+        continue;
+      }
+      std::vector<std::string> cells = {row.repository, row.tag,
+                                        DisplayId(image.id(), options.no_trunc),
                                         TimeAgo(rpc::FromTimestamp(image.created()), now),
                                         HumanSize(image.size())};
-      if (digests) cells.insert(cells.begin() + 2, row.digest);
+      if (options.digests) cells.insert(cells.begin() + 2, row.digest);
       table.Add(cells);
     }
   }
-  if (!quiet) std::fputs(table.Render().c_str(), stdout);
+  if (options.quiet) return 0;
+  if (format.text.empty() && !format.json) {
+    std::fputs(table.Render().c_str(), stdout);
+    return 0;
+  }
+  absl::StatusOr<std::string> text =
+      RenderList(format, json_rows, ImageHeaders(), "*formatter.imageContext");
+  if (!text.ok()) return FailPlain(std::string(text.status().message()));
+  std::fputs(text->c_str(), stdout);
   return 0;
 }
 
@@ -158,19 +230,21 @@ int RemoveImages(Globals& globals, const std::vector<std::string>& refs, bool fo
 void RegisterImageCommands(CLI::App& app, Globals& globals, int* exit_code) {
   {
     CLI::App* command = app.add_subcommand("images", "List images");
-    auto all = std::make_shared<bool>(false);
-    auto quiet = std::make_shared<bool>(false);
-    auto no_trunc = std::make_shared<bool>(false);
-    auto filter = std::make_shared<std::string>();
-    auto digests = std::make_shared<bool>(false);
-    command->add_flag("-a,--all", *all, "Show all images (default hides intermediate images)");
-    command->add_flag("--digests", *digests, "Show digests");
-    command->add_flag("-q,--quiet", *quiet, "Only show image IDs");
-    command->add_flag("--no-trunc", *no_trunc, "Don't truncate output");
-    command->add_option("repository", *filter, "Only this REPOSITORY[:TAG]");
-    command->callback([=, &globals] {
-      *exit_code = Images(globals, *all, *quiet, *no_trunc, *digests, *filter);
-    });
+    auto options = std::make_shared<ImagesOptions>();
+    command->add_flag("-a,--all", options->all,
+                      "Show all images (default hides intermediate images)");
+    command->add_flag("--digests", options->digests, "Show digests");
+    command->add_option("-f,--filter", options->filters,
+                        "Filter output based on conditions provided (dangling=true|false, "
+                        "reference=PATTERN, before=IMAGE, since=IMAGE, label=KEY[=VALUE])")
+        ->allow_extra_args(false);
+    command->add_option("--format", options->format,
+                        "Format output using a Go template: 'table', 'table TEMPLATE', "
+                        "'json' or 'TEMPLATE'");
+    command->add_flag("-q,--quiet", options->quiet, "Only show image IDs");
+    command->add_flag("--no-trunc", options->no_trunc, "Don't truncate output");
+    command->add_option("repository", options->repository, "Only this REPOSITORY[:TAG]");
+    command->callback([=, &globals] { *exit_code = Images(globals, *options); });
   }
   {
     CLI::App* command = app.add_subcommand("tag", "Create a tag TARGET that refers to SOURCE");

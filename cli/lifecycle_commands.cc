@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -14,7 +15,9 @@
 #include "absl/time/clock.h"
 #include "cli/commands.h"
 #include "cli/core/gateway.h"
+#include "cli/core/list_filters.h"
 #include "cli/format.h"
+#include "cli/template.h"
 #include "cli/session.h"
 #include "cli/util.h"
 #include "lib/base/fs.h"
@@ -23,6 +26,7 @@
 namespace strata::cli {
 namespace {
 
+namespace ig = ::strata::imagegraph::v1;
 namespace rt = ::strata::runtime::v1;
 
 std::string ContainerStatus(const rt::Container& container, absl::Time now) {
@@ -42,24 +46,114 @@ std::string ContainerStatus(const rt::Container& container, absl::Time now) {
   }
 }
 
-int Ps(Globals& globals, bool all, bool quiet, bool no_trunc) {
+struct PsOptions {
+  bool all = false;
+  bool quiet = false;
+  bool no_trunc = false;
+  bool size = false;
+  std::vector<std::string> filters;
+  std::string format;
+};
+
+// A row as docker's --format templates see it (cli/command/formatter/container.go).
+Json ContainerRowJson(const rt::Container& container, const PsOptions& options, absl::Time now) {
+  std::string command = absl::StrJoin(container.args(), " ");
+  if (!options.no_trunc) command = Ellipsis(command, 20);
+  std::vector<std::string> labels;
+  Json label_map = Json::object();
+  std::map<std::string, std::string> sorted(container.config().labels().begin(),
+                                            container.config().labels().end());
+  for (const auto& [key, value] : sorted) {
+    labels.push_back(absl::StrCat(key, "=", value));
+    label_map[key] = value;
+  }
+  std::vector<std::string> mounts;
+  for (const auto& mount : container.mounts()) mounts.push_back(mount.target());
+  const absl::Time created = rpc::FromTimestamp(container.created());
+  Json out = Json::object();
+  out["Command"] = GoJson(Json(command));  // strconv.Quote
+  out["CreatedAt"] = absl::FormatTime("%Y-%m-%d %H:%M:%S %z %Z", created, absl::LocalTimeZone());
+  out["ID"] = options.no_trunc ? container.id() : container.id().substr(0, 12);
+  out["Image"] = container.image_ref();
+  out["Labels"] = absl::StrJoin(labels, ",");
+  out["Label"] = label_map;  // {{.Label "key"}}
+  out["LocalVolumes"] = "0";
+  out["Mounts"] = absl::StrJoin(mounts, ",");
+  out["Names"] = container.name();
+  out["Networks"] = container.network().empty() ? "host" : container.network();
+  out["Ports"] = "";
+  out["RunningFor"] = TimeAgo(created, now);
+  // The runtime does not report a writable layer's size yet (ps -s): docker's word for a
+  // value it does not know.
+  out["Size"] = "N/A";
+  out["State"] = gateway::ContainerStatusWord(container);
+  out["Status"] = ContainerStatus(container, now);
+  return out;
+}
+
+const Json& ContainerHeaders() {
+  static const Json* headers = new Json{
+      {"Command", "COMMAND"},   {"CreatedAt", "CREATED AT"},       {"ID", "CONTAINER ID"},
+      {"Image", "IMAGE"},       {"Labels", "LABELS"},              {"Label", "LABEL"},
+      {"LocalVolumes", "LOCAL VOLUMES"}, {"Mounts", "MOUNTS"},     {"Names", "NAMES"},
+      {"Networks", "NETWORKS"}, {"Ports", "PORTS"},                {"RunningFor", "CREATED"},
+      {"Size", "SIZE"},         {"State", "STATE"},                {"Status", "STATUS"}};
+  return *headers;
+}
+
+int Ps(Globals& globals, const PsOptions& options) {
   gateway::Gateway gateway(globals.Endpoints());
-  ASSIGN_OR_FAIL(std::vector<rt::Container> containers, gateway.ListContainers(all));
+  ASSIGN_OR_FAIL_DAEMON(gateway::Filters filters,
+                        gateway::ParseFilters(options.filters, {"status", "name", "id", "ancestor",
+                                                                "label", "exited"}));
+  std::map<std::string, std::string> parents;
+  if (filters.count("ancestor") > 0) {
+    ig::ListImagesRequest request;
+    request.set_all(true);
+    ASSIGN_OR_FAIL_DAEMON(std::vector<ig::Image> images, gateway.ListAllImages(request));
+    for (const ig::Image& image : images) parents[image.id()] = image.parent_id();
+  }
+  ASSIGN_OR_FAIL_DAEMON(
+      gateway::ContainerFilter filter,
+      gateway::ContainerFilter::Make(
+          filters, [&gateway](const std::string& ref) { return gateway.InspectImage(ref); },
+          [&parents](const std::string& id) {
+            auto found = parents.find(id);
+            return found == parents.end() ? std::string() : found->second;
+          }));
+  ASSIGN_OR_FAIL(std::vector<rt::Container> containers,
+                 gateway.ListContainers(options.all || filter.wants_all()));
+  const ListFormat format = ParseListFormat(options.format);
+  const bool templated = !format.text.empty() || format.json;
   const absl::Time now = absl::Now();
   Table table({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"});
+  std::vector<Json> rows;
   for (const rt::Container& container : containers) {
-    const std::string id = no_trunc ? container.id() : container.id().substr(0, 12);
-    if (quiet) {
+    if (!filter.Matches(container)) continue;
+    const std::string id = options.no_trunc ? container.id() : container.id().substr(0, 12);
+    if (options.quiet) {
       std::printf("%s\n", id.c_str());
       continue;
     }
+    if (templated) {
+      rows.push_back(ContainerRowJson(container, options, now));
+      continue;
+    }
     std::string command = absl::StrJoin(container.args(), " ");
-    if (!no_trunc) command = Ellipsis(command, 20);
+    if (!options.no_trunc) command = Ellipsis(command, 20);
     table.Add({id, container.image_ref(), absl::StrCat("\"", command, "\""),
                TimeAgo(rpc::FromTimestamp(container.created()), now),
                ContainerStatus(container, now), "", container.name()});
   }
-  if (!quiet) std::fputs(table.Render().c_str(), stdout);
+  if (options.quiet) return 0;
+  if (!templated) {
+    std::fputs(table.Render().c_str(), stdout);
+    return 0;
+  }
+  absl::StatusOr<std::string> text =
+      RenderList(format, rows, ContainerHeaders(), "*formatter.ContainerContext");
+  if (!text.ok()) return FailPlain(std::string(text.status().message()));
+  std::fputs(text->c_str(), stdout);
   return 0;
 }
 
@@ -202,13 +296,18 @@ void RegisterForEach(CLI::App& app, Globals& globals, int* exit_code, const char
 
 void RegisterPs(CLI::App& app, Globals& globals, int* exit_code) {
   CLI::App* command = app.add_subcommand("ps", "List containers");
-  auto all = std::make_shared<bool>(false);
-  auto quiet = std::make_shared<bool>(false);
-  auto no_trunc = std::make_shared<bool>(false);
-  command->add_flag("-a,--all", *all, "Show all containers (default shows just running)");
-  command->add_flag("-q,--quiet", *quiet, "Only display container IDs");
-  command->add_flag("--no-trunc", *no_trunc, "Don't truncate output");
-  command->callback([=, &globals] { *exit_code = Ps(globals, *all, *quiet, *no_trunc); });
+  auto options = std::make_shared<PsOptions>();
+  command->add_flag("-a,--all", options->all, "Show all containers (default shows just running)");
+  command->add_option("-f,--filter", options->filters,
+                      "Filter output based on conditions provided (status=, name=, id=, "
+                      "ancestor=, label=KEY[=VALUE], exited=)")
+      ->allow_extra_args(false);
+  command->add_option("--format", options->format,
+                      "Format output using a Go template: 'table', 'table TEMPLATE', 'json' or "
+                      "'TEMPLATE'");
+  command->add_flag("-q,--quiet", options->quiet, "Only display container IDs");
+  command->add_flag("--no-trunc", options->no_trunc, "Don't truncate output");
+  command->callback([=, &globals] { *exit_code = Ps(globals, *options); });
 }
 
 void RegisterStopKillRm(CLI::App& app, Globals& globals, int* exit_code) {

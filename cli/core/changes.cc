@@ -162,7 +162,7 @@ absl::Status ApplyChanges(const std::vector<std::string>& changes, oci::RunConfi
     std::string argument = space == absl::string_view::npos
                                ? ""
                                : std::string(absl::StripAsciiWhitespace(text.substr(space)));
-    if (instruction != "CMD" && instruction != "ENTRYPOINT") {
+    if (instruction != "CMD" && instruction != "ENTRYPOINT" && instruction != "ONBUILD") {
       argument = ExpandVariables(argument, config.env);
     }
     if (instruction == "CMD") {
@@ -207,6 +207,17 @@ absl::Status ApplyChanges(const std::vector<std::string>& changes, oci::RunConfi
           config.exposed_ports.push_back(port);
         }
       }
+    } else if (instruction == "ONBUILD") {
+      // docker keeps the trigger as written after ONBUILD (dockerfile/instructions parseOnBuild).
+      const std::string trigger = absl::AsciiStrToUpper(argument.substr(0, argument.find_first_of(" \t")));
+      if (argument.empty()) return absl::InvalidArgumentError("ONBUILD requires at least one argument");
+      if (trigger == "ONBUILD") {
+        return absl::InvalidArgumentError("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+      }
+      if (trigger == "FROM" || trigger == "MAINTAINER") {
+        return absl::InvalidArgumentError(absl::StrCat(trigger, " isn't allowed as an ONBUILD trigger"));
+      }
+      config.on_build.push_back(argument);
     } else if (instruction == "STOPSIGNAL") {
       if (argument.empty()) return Invalid(change, "STOPSIGNAL needs a signal");
       config.stop_signal = argument;
@@ -231,10 +242,9 @@ absl::Status ApplyChanges(const std::vector<std::string>& changes, oci::RunConfi
         }
       }
     } else {
-      return Invalid(change,
-                     absl::StrCat("\"", instruction,
-                                  "\" cannot be changed; one of CMD, ENTRYPOINT, ENV, LABEL, "
-                                  "WORKDIR, USER, EXPOSE, STOPSIGNAL, VOLUME"));
+      // docker's words (builder/dockerfile BuildFromConfig).
+      return absl::InvalidArgumentError(
+          absl::StrCat(absl::AsciiStrToLower(instruction), " is not a valid change command"));
     }
   }
   return absl::OkStatus();

@@ -2,8 +2,8 @@
 #define STRATA_CLI_CORE_CHANGES_H_
 
 // `-c CHANGE` for commit and import: the Dockerfile instructions docker accepts there (CMD,
-// ENTRYPOINT, ENV, LABEL, WORKDIR, USER, EXPOSE, STOPSIGNAL, VOLUME), in JSON (exec) form or
-// shell form, applied to an image's run configuration with docker's rules.
+// ENTRYPOINT, ENV, LABEL, WORKDIR, USER, EXPOSE, ONBUILD, STOPSIGNAL, VOLUME), in JSON (exec)
+// form or shell form, applied to an image's run configuration with docker's rules.
 
 #include <string>
 #include <vector>

@@ -55,6 +55,26 @@ TEST(ChangesTest, ExpandsVariablesFromTheEnvironmentLikeDocker) {
   EXPECT_EQ(config.cmd->back(), "echo $HOME") << "CMD is left for the shell";
 }
 
+TEST(ChangesTest, OnbuildKeepsTheTriggerAsWritten) {
+  oci::RunConfig config;
+  ASSERT_TRUE(ApplyChanges({"ONBUILD RUN echo $HOME", "onbuild ADD . /app/src"}, config).ok());
+  EXPECT_EQ(config.on_build, (Strings{"RUN echo $HOME", "ADD . /app/src"}));
+  EXPECT_EQ(ApplyChanges({"ONBUILD ONBUILD RUN x"}, config).message(),
+            "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+  EXPECT_EQ(ApplyChanges({"ONBUILD from scratch"}, config).message(),
+            "FROM isn't allowed as an ONBUILD trigger");
+  EXPECT_EQ(ApplyChanges({"RUN true"}, config).message(), "run is not a valid change command");
+  // It survives the image config.
+  oci::ImageConfig image;
+  image.set_run_config(config);
+  absl::StatusOr<oci::ImageConfig> parsed = oci::ImageConfig::Parse(image.Serialize());
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->run_config().on_build, config.on_build);
+  EXPECT_NE(image.Serialize().find(R"("OnBuild":["RUN echo $HOME","ADD . /app/src"])"),
+            std::string::npos)
+      << image.Serialize();
+}
+
 TEST(ChangesTest, RejectsWhatDockerRejects) {
   oci::RunConfig config;
   for (const char* bad : {"RUN rm -rf /", "CMD", "ENV", "ENV =x", "EXPOSE http", "EXPOSE 99999",

@@ -3,6 +3,7 @@
 // until after it is removed, so no client can delete an image a container uses.
 
 #include "absl/strings/str_cat.h"
+#include "cli/core/docker_words.h"
 #include "cli/core/gateway.h"
 #include "cli/core/runtime_sessions.h"
 #include "lib/base/errors.h"
@@ -247,7 +248,7 @@ absl::StatusOr<std::vector<rt::Container>> Gateway::ListContainers(bool all) {
 }
 
 absl::StatusOr<rt::Container> Gateway::InspectContainer(const std::string& container) {
-  if (container.empty()) return absl::InvalidArgumentError("container name cannot be empty");
+  if (container.empty()) return EmptyNameError("container");
   ASSIGN_OR_RETURN(rt::Runtime::Stub * runtime, services_.runtime());
   rt::InspectRequest request;
   request.set_container(container);

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "cli/core/docker_words.h"
 #include "cli/core/gateway.h"
 #include "lib/base/errors.h"
 #include "lib/rpc/time.h"
@@ -37,7 +38,7 @@ absl::StatusOr<std::vector<ig::Image>> Gateway::ListAllImages(ig::ListImagesRequ
 }
 
 absl::StatusOr<ig::Image> Gateway::InspectImage(const std::string& ref) {
-  if (ref.empty()) return absl::InvalidArgumentError("image name cannot be blank");
+  if (ref.empty()) return EmptyNameError("image");
   ASSIGN_OR_RETURN(ig::ImageGraph::Stub * images, services_.imagegraph());
   ig::GetImageRequest request;
   request.set_ref(ref);
@@ -53,11 +54,14 @@ absl::StatusOr<ig::Image> Gateway::InspectImage(const std::string& ref) {
 }
 
 absl::StatusOr<ig::TagResponse> Gateway::TagImage(const ig::TagRequest& request) {
+  if (request.image().empty()) return EmptyNameError("image");
+  RETURN_IF_ERROR(CheckTagTarget(request.target()));
   ASSIGN_OR_RETURN(ig::ImageGraph::Stub * images, services_.imagegraph());
   ig::TagResponse response;
   grpc::Status status = images->Tag(Services::Unary().get(), request, &response);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
-    return absl::NotFoundError(absl::StrCat("No such image: ", request.image()));
+    return absl::NotFoundError(
+        absl::StrCat("No such image: ", ImageNameForError(request.image())));
   }
   if (!status.ok()) return services_.ImagegraphError(status);
   return response;
@@ -65,17 +69,20 @@ absl::StatusOr<ig::TagResponse> Gateway::TagImage(const ig::TagRequest& request)
 
 absl::StatusOr<ig::DeleteImageResponse> Gateway::RemoveImage(
     const ig::DeleteImageRequest& request) {
+  if (request.ref().empty()) return EmptyNameError("image");
   ASSIGN_OR_RETURN(ig::ImageGraph::Stub * images, services_.imagegraph());
   ReconcileHolds();
   ig::DeleteImageResponse response;
   grpc::Status status = images->DeleteImage(Services::Unary().get(), request, &response);
   if (status.ok()) return response;
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
-    return absl::NotFoundError(absl::StrCat("No such image: ", request.ref()));
+    return absl::NotFoundError(absl::StrCat("No such image: ", ImageNameForError(request.ref())));
   }
   if (status.error_code() != grpc::StatusCode::FAILED_PRECONDITION) {
     return services_.ImagegraphError(status);
   }
+  const absl::Status refused =
+      absl::FailedPreconditionError(DockerConflict(status.error_message()));
   // Refused. When a container holds the image, say whether it runs, as docker does: only
   // the runtime knows (imagegraph, which refused, knows who holds it).
   ig::ListHoldsRequest holds_request;
@@ -83,7 +90,7 @@ absl::StatusOr<ig::DeleteImageResponse> Gateway::RemoveImage(
   ig::ListHoldsResponse holds;
   if (!images->ListHolds(Services::Unary().get(), holds_request, &holds).ok() ||
       holds.holds().empty()) {
-    return services_.ImagegraphError(status);
+    return refused;
   }
   for (const ig::Hold& hold : holds.holds()) {
     absl::StatusOr<rt::Container> container = InspectContainer(hold.holder());
@@ -101,7 +108,7 @@ absl::StatusOr<ig::DeleteImageResponse> Gateway::RemoveImage(
                        container->id().substr(0, 12)));
     }
   }
-  return services_.ImagegraphError(status);
+  return refused;
 }
 
 void Gateway::ReconcileHolds() {
@@ -143,14 +150,14 @@ void Gateway::ReconcileHolds() {
 }
 
 absl::StatusOr<ig::HistoryResponse> Gateway::History(const std::string& ref) {
-  if (ref.empty()) return absl::InvalidArgumentError("image name cannot be blank");
+  if (ref.empty()) return EmptyNameError("image");
   ASSIGN_OR_RETURN(ig::ImageGraph::Stub * images, services_.imagegraph());
   ig::HistoryRequest request;
   request.set_ref(ref);
   ig::HistoryResponse response;
   grpc::Status status = images->History(Services::Unary().get(), request, &response);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
-    return absl::NotFoundError(absl::StrCat("No such image: ", ref));
+    return absl::NotFoundError(absl::StrCat("No such image: ", ImageNameForError(ref)));
   }
   if (!status.ok()) return services_.ImagegraphError(status);
   return response;

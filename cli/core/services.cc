@@ -1,5 +1,7 @@
 #include "cli/core/services.h"
 
+#include "cli/core/docker_words.h"
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "lib/base/errors.h"
@@ -121,6 +123,7 @@ absl::Status Services::RuntimeError(const grpc::Status& status) const {
 
 absl::Status Services::RuntimeError(const grpc::Status& status,
                                     const std::string& container) const {
+  if (container.empty() && !status.ok()) return EmptyNameError("container");
   if (status.error_code() == grpc::StatusCode::NOT_FOUND &&
       status.error_message().find("no such container") != std::string::npos) {
     return absl::NotFoundError(absl::StrCat("No such container: ", container));

@@ -419,7 +419,7 @@ TEST_F(GatewayServiceTest, CreateCommitHistoryDiffExportCopy) {
   bad.set_tag("Bad:Tag");
   EXPECT_CODE(Commit(bad, &image), INVALID_ARGUMENT);
   bad = commit;
-  bad.add_changes("ONBUILD RUN true");
+  bad.add_changes("RUN true");
   EXPECT_CODE(Commit(bad, &image), INVALID_ARGUMENT);
   ASSERT_TRUE(RemoveContainer("worker").ok());
 }

@@ -141,7 +141,7 @@ absl::StatusOr<ImageConfig> ImageConfig::Parse(absl::string_view text) {
   if (document.contains("config") && !document["config"].is_null()) {
     const json& config = document["config"];
     if (!config.is_object()) return Invalid("config", "must be an object");
-    for (const char* key : {"Env", "Entrypoint", "Cmd"}) {
+    for (const char* key : {"Env", "Entrypoint", "Cmd", "OnBuild"}) {
       auto status = CheckStringList(config, key, "config");
       if (!status.ok()) return status;
     }
@@ -187,6 +187,9 @@ RunConfig ImageConfig::run_config() const {
     out.entrypoint = StringList(config["Entrypoint"]);
   }
   if (config.contains("Cmd") && config["Cmd"].is_array()) out.cmd = StringList(config["Cmd"]);
+  if (config.contains("OnBuild") && config["OnBuild"].is_array()) {
+    out.on_build = StringList(config["OnBuild"]);
+  }
   if (config.contains("Labels") && config["Labels"].is_object()) {
     for (const auto& item : config["Labels"].items()) {
       out.labels[item.key()] = item.value().get<std::string>();
@@ -227,6 +230,11 @@ void ImageConfig::set_run_config(const RunConfig& run) {
     config["Cmd"] = *run.cmd;
   } else {
     config.erase("Cmd");
+  }
+  if (run.on_build.empty()) {
+    config.erase("OnBuild");
+  } else {
+    config["OnBuild"] = run.on_build;
   }
   if (run.labels.empty()) {
     config.erase("Labels");

@@ -46,6 +46,8 @@ struct RunConfig {
   std::vector<std::string> exposed_ports;
   std::vector<std::string> volumes;
   std::string stop_signal;
+  // docker's ONBUILD triggers ("RUN make"), config "OnBuild".
+  std::vector<std::string> on_build;
 };
 
 class ImageConfig {

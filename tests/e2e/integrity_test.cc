@@ -62,7 +62,7 @@ TEST(IntegrityTest, ADamagedLayerIsRefusedFoundAndRepairedByImportingAgain) {
   Ok(stack, {"tag", "victim", "victim:also"});
   const nlohmann::json inspect =
       nlohmann::json::parse(Ok(stack, {"inspect", "--type", "image", "victim"}));
-  const std::string layer = inspect[0]["Layers"][0]["Digest"].get<std::string>();
+  const std::string layer = inspect[0]["Strata"]["Layers"][0]["Digest"].get<std::string>();
   ASSERT_TRUE(absl::StartsWith(layer, "sha256:")) << layer;
 
   FlipBit(BlobPath(stack, layer));
@@ -109,7 +109,7 @@ TEST(IntegrityTest, ReimportingOntoADamagedBlobRepairsItWithoutACheck) {
   Ok(stack, {"import", *tarball, "first"});
   const nlohmann::json inspect =
       nlohmann::json::parse(Ok(stack, {"inspect", "--type", "image", "first"}));
-  const std::string layer = inspect[0]["Layers"][0]["Digest"].get<std::string>();
+  const std::string layer = inspect[0]["Strata"]["Layers"][0]["Digest"].get<std::string>();
   FlipBit(BlobPath(stack, layer));
   // Before the fix, this said the blob was stored already and the image stayed broken.
   Ok(stack, {"import", *tarball, "second"});

@@ -55,7 +55,7 @@ TEST_F(WorkflowTest, ImportedLayersRecordTheirRealSizes) {
   const nlohmann::json inspect =
       nlohmann::json::parse(Ok(*stack_, {"inspect", "--type", "image", "base"}));
   ASSERT_EQ(inspect.size(), 1u);
-  const nlohmann::json& layers = inspect[0]["Layers"];
+  const nlohmann::json& layers = inspect[0]["Strata"]["Layers"];
   ASSERT_EQ(layers.size(), 1u);
   const int64_t size = layers[0]["Size"].get<int64_t>();
   EXPECT_GT(size, 0) << layers.dump();
