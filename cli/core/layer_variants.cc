@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cli/core/image_writer.h"
 #include "cli/core/registry_access.h"
 #include "lib/base/errors.h"
 #include "lib/base/random.h"
@@ -19,7 +20,8 @@ namespace {
 absl::StatusOr<types::v1::LayerDescriptor> Convert(Services& services,
                                                    const types::v1::LayerDescriptor& layer,
                                                    layer::Compression stored,
-                                                   layer::Compression to) {
+                                                   layer::Compression to,
+                                                   const std::string& lease) {
   ASSIGN_OR_RETURN(std::string media_type, layer::LayerMediaType(to));
   ASSIGN_OR_RETURN(layerstore::LayerstoreClient * layerstore, services.layerstore());
   ASSIGN_OR_RETURN(Digest digest, Digest::Parse(layer.digest()));
@@ -27,7 +29,7 @@ absl::StatusOr<types::v1::LayerDescriptor> Convert(Services& services,
   BlobSource blob(std::move(reader));
   std::unique_ptr<layer::ByteSource> tar = layer::NewDecompressingSource(stored, &blob);
   ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobWriter> writer,
-                   layerstore->OpenWriter(absl::StrCat("variant-", RandomHex(16))));
+                   layerstore->OpenWriter(absl::StrCat("variant-", RandomHex(16)), {}, {}, lease));
   BlobSink store(writer.get());
   layer::HashingSink hashed(&store);
   absl::StatusOr<std::unique_ptr<layer::ByteSink>> compressor = layer::NewCompressingSink(
@@ -128,9 +130,14 @@ absl::StatusOr<types::v1::LayerDescriptor> LayerInCompression(
     out.set_size(variant.size());
     return out;
   }
-  ASSIGN_OR_RETURN(types::v1::LayerDescriptor out, Convert(services, layer, stored, to));
+  // The conversion is written under a lease until imagegraph records it as a kept variant.
+  ASSIGN_OR_RETURN(std::unique_ptr<layerstore::LeaseHolder> lease, TakeLease(services));
+  ASSIGN_OR_RETURN(types::v1::LayerDescriptor out,
+                   Convert(services, layer, stored, to, lease->id()));
   if (converted != nullptr) *converted = true;
+  RETURN_IF_ERROR(lease->Check());
   RETURN_IF_ERROR(PutVariant(services, out, ""));
+  (void)lease->Release();
   return out;
 }
 
