@@ -402,7 +402,7 @@ grpc::Status LayerStoreService::CollectGarbage(grpc::ServerContext* /*context*/,
     if (request->upload_grace_seconds() < 0) {
       return absl::InvalidArgumentError("collect garbage: negative upload_grace_seconds");
     }
-    GcOptions options;
+    GcOptions options = gc_defaults_;
     options.dry_run = request->dry_run();
     if (request->upload_grace_seconds() > 0) {
       options.upload_grace = absl::Seconds(request->upload_grace_seconds());

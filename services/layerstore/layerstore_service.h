@@ -24,9 +24,15 @@ class LayerStoreService final : public v1::LayerStore::Service {
   // The stores are not owned and must outlive the service. Without a lease store the lease
   // RPCs are UNIMPLEMENTED and a Write naming a lease FAILED_PRECONDITION; without
   // `referenced` (imagegraph's blobs) CollectGarbage is FAILED_PRECONDITION.
+  // gc_defaults: the options of CollectGarbage (upload grace unless the request sets one,
+  // min_age).
   explicit LayerStoreService(BlobStore* store, LeaseStore* leases = nullptr,
-                             ReferencedBlobs referenced = nullptr)
-      : store_(store), leases_(leases), referenced_(std::move(referenced)) {}
+                             ReferencedBlobs referenced = nullptr,
+                             GcOptions gc_defaults = GcOptions())
+      : store_(store),
+        leases_(leases),
+        referenced_(std::move(referenced)),
+        gc_defaults_(gc_defaults) {}
 
   // INVALID_ARGUMENT (malformed digest), NOT_FOUND.
   grpc::Status Stat(grpc::ServerContext* context, const v1::StatRequest* request,
@@ -92,6 +98,7 @@ class LayerStoreService final : public v1::LayerStore::Service {
   BlobStore* const store_;
   LeaseStore* const leases_;
   const ReferencedBlobs referenced_;
+  const GcOptions gc_defaults_;
 };
 
 }  // namespace strata::layerstore

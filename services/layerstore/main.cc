@@ -76,6 +76,10 @@ int main(int argc, char** argv) {
   app.add_option("--gc-interval", gc_interval,
                  "Collect garbage every this long (e.g. 1h; 0: only when asked)")
       ->capture_default_str();
+  std::string gc_min_age = "1m";
+  app.add_option("--gc-min-age", gc_min_age,
+                 "Garbage collection keeps blobs committed less than this long ago")
+      ->capture_default_str();
   std::string gc_upload_grace = "1h";
   app.add_option("--gc-upload-grace", gc_upload_grace,
                  "Garbage collection discards uploads idle for this long")
@@ -142,6 +146,13 @@ int main(int argc, char** argv) {
                       << "\": not a positive duration";
     return 1;
   }
+  absl::Duration min_age;
+  if (!absl::ParseDuration(gc_min_age, &min_age) || min_age < absl::ZeroDuration()) {
+    STRATA_LOG(ERROR) << "--gc-min-age \"" << gc_min_age << "\": not a duration";
+    return 1;
+  }
+  const strata::layerstore::GcOptions gc_options{.upload_grace = upload_grace,
+                                                 .min_age = min_age};
   strata::layerstore::ReferencedBlobs referenced;
   if (!gc_imagegraph.address.empty()) {
     auto channel = strata::rpc::Dial(gc_imagegraph);
@@ -160,10 +171,10 @@ int main(int argc, char** argv) {
   std::unique_ptr<strata::layerstore::PeriodicGc> periodic_gc;
   if (gc_every > absl::ZeroDuration()) {
     periodic_gc = std::make_unique<strata::layerstore::PeriodicGc>(
-        store.get(), leases.get(), referenced,
-        strata::layerstore::GcOptions{.upload_grace = upload_grace}, gc_every);
+        store.get(), leases.get(), referenced, gc_options, gc_every);
   }
-  strata::layerstore::LayerStoreService service(store.get(), leases.get(), referenced);
+  strata::layerstore::LayerStoreService service(store.get(), leases.get(), referenced,
+                                                gc_options);
   return strata::rpc::ServeUntilSignalled(
       "strata-layerstore", server_options,
       {{strata::layerstore::v1::LayerStore::service_full_name(), &service}});

@@ -31,7 +31,8 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(int max_layers) {
   ASSIGN_OR_RETURN(stack->layerstore_,
                    ServiceProcess::Start(RunfilePath("services/layerstore/strata-layerstore"),
                                          {"--root=" + stack->dir_.Join("layerstore"),
-                                          "--gc-imagegraph=" + stack->imagegraph_->address()}));
+                                          "--gc-imagegraph=" + stack->imagegraph_->address(),
+                                          "--gc-min-age=2s"}));
   ASSIGN_OR_RETURN(
       stack->runtime_,
       ServiceProcess::Start(

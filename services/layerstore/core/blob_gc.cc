@@ -50,7 +50,7 @@ absl::StatusOr<GcReport> CollectGarbage(BlobStore& store, LeaseStore& leases,
       ++report.kept_leased;
       continue;
     }
-    if (blob.created >= start) {
+    if (blob.created >= start - options.min_age) {
       ++report.kept_recent;
       continue;
     }
@@ -59,7 +59,8 @@ absl::StatusOr<GcReport> CollectGarbage(BlobStore& store, LeaseStore& leases,
       report.bytes_removed += blob.size;
       continue;
     }
-    absl::StatusOr<bool> deleted = store.DeleteIfUnusedSince(blob.digest, start);
+    absl::StatusOr<bool> deleted =
+        store.DeleteIfUnusedSince(blob.digest, start - options.min_age);
     if (absl::IsNotFound(deleted.status())) continue;  // another collector was faster
     RETURN_IF_ERROR(deleted.status());
     if (!*deleted) {

@@ -9,8 +9,10 @@
 //      deletes its lease, so a blob is in one of the two reads whenever its writer finished
 //      either step before the reads: read in the other order, a writer could record and
 //      release between them and its blob would be in neither.
-//   3. for each candidate in neither set: DeleteIfUnusedSince(start). A blob committed after
-//      the listing is no candidate; a blob written again (deduplicated) under a lease taken
+//   3. for each candidate in neither set and committed over min_age before the start:
+//      DeleteIfUnusedSince(start - min_age). min_age covers the moment between a Write's
+//      commit and its recording the blob under its lease; a blob committed after the listing
+//      is no candidate; a blob written again (deduplicated) under a lease taken
 //      after step 2 was touched by the layerstore's Write before it reported the blob stored,
 //      so the conditional delete keeps it, or the Write found it gone and had it written again.
 //
@@ -37,6 +39,9 @@ struct GcOptions {
   absl::Duration upload_grace = absl::Hours(1);
   // Report what would be removed, remove nothing.
   bool dry_run = false;
+  // Blobs committed less than this before the collection started are kept: the time a
+  // writer's Write has to record a blob it just committed under its lease (a few fsyncs).
+  absl::Duration min_age = absl::Minutes(1);
 };
 
 absl::StatusOr<GcReport> CollectGarbage(BlobStore& store, LeaseStore& leases,

@@ -62,7 +62,7 @@ TEST_F(BlobGcTest, KeepsReferencedAndLeasedRemovesTheRest) {
       [&]() -> absl::StatusOr<absl::flat_hash_set<std::string>> {
         return absl::flat_hash_set<std::string>{referenced.str()};
       },
-      GcOptions{});
+      GcOptions{.min_age = absl::ZeroDuration()});
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->blobs_scanned, 4);
   EXPECT_EQ(report->kept_referenced, 1);
@@ -84,7 +84,7 @@ TEST_F(BlobGcTest, DryRunRemovesNothing) {
       []() -> absl::StatusOr<absl::flat_hash_set<std::string>> {
         return absl::flat_hash_set<std::string>{};
       },
-      GcOptions{.dry_run = true});
+      GcOptions{.dry_run = true, .min_age = absl::ZeroDuration()});
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_EQ(report->removed.size(), 1u);
   EXPECT_EQ(report->removed[0].digest, garbage);
@@ -106,7 +106,7 @@ TEST_F(BlobGcTest, WritersBetweenMarkAndSweepKeepTheirBlobs) {
         fresh = Put(8);
         return absl::flat_hash_set<std::string>{};
       },
-      GcOptions{});
+      GcOptions{.min_age = absl::ZeroDuration()});
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_TRUE(Stored(reused));
   EXPECT_TRUE(Stored(fresh));
@@ -123,7 +123,7 @@ TEST_F(BlobGcTest, NoReferencesNoSweep) {
       []() -> absl::StatusOr<absl::flat_hash_set<std::string>> {
         return absl::UnavailableError("imagegraph down");
       },
-      GcOptions{});
+      GcOptions{.min_age = absl::ZeroDuration()});
   EXPECT_TRUE(absl::IsUnavailable(report.status()));
   EXPECT_TRUE(Stored(blob));
 }

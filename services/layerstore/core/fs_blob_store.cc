@@ -818,7 +818,9 @@ absl::Status FsBlobStore::Delete(const Digest& digest) {
 absl::Status FsBlobStore::Touch(const Digest& digest) {
   const std::string path = BlobPath(digest);
   const absl::Time now = absl::Now();
-  const struct timespec times[2] = {absl::ToTimespec(now), absl::ToTimespec(now)};
+  // The access time says "used": the modification time stays the commit time (Stat's created).
+  struct timespec times[2] = {absl::ToTimespec(now), {}};
+  times[1].tv_nsec = UTIME_OMIT;
   if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0) {
     if (errno == ENOENT || errno == ENOTDIR) return BlobNotFound(digest);
     return ErrnoStatus(errno, absl::StrCat("touch blob \"", digest.str(), "\""));
@@ -840,7 +842,8 @@ absl::StatusOr<bool> FsBlobStore::DeleteIfUnusedSince(const Digest& digest,
   if (::lstat(doomed.c_str(), &st) != 0) {
     return ErrnoStatus(errno, absl::StrCat("collect blob \"", digest.str(), "\""));
   }
-  if (ModificationTime(st) >= unused_since) {
+  // Committed (mtime) or touched (atime; a read may set it too, which only keeps more).
+  if (ModificationTime(st) >= unused_since || absl::TimeFromTimespec(st.st_atim) >= unused_since) {
     // A writer used it meanwhile: back into place. A copy committed there in between has the
     // same bytes, so replacing it loses nothing.
     if (::rename(doomed.c_str(), path.c_str()) != 0) {

@@ -69,7 +69,7 @@ class FsBlobStore final : public BlobStore {
   absl::StatusOr<BlobPage> List(const std::optional<Digest>& after, int limit) override;
   absl::StatusOr<int> CleanUpAbandonedUploads(absl::Duration max_age) override;
   bool SupportsGarbageCollection() const override { return true; }
-  // Sets the blob's mtime (its commit time) to now.
+  // Sets the blob's atime to now (its mtime stays the commit time).
   absl::Status Touch(const Digest& digest) override;
   // Renames the blob into <root>/gc/ (out of service at once), then reads its mtime there: one
   // touched since is renamed back, else unlinked. A Touch before the rename shows in that
