@@ -13,7 +13,7 @@ packages=(
   # build
   bazel-bootstrap g++ protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   libgrpc++-dev libabsl-dev libarchive-dev libpqxx-dev libpq-dev libssl-dev libzstd-dev
-  zlib1g-dev liblzma-dev libbz2-dev libcurl4-openssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev googletest
+  zlib1g-dev libdeflate-dev liblzma-dev libbz2-dev libcurl4-openssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev googletest
   # run
   postgresql runc util-linux procps ca-certificates
 )

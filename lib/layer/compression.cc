@@ -1,11 +1,11 @@
 #include "lib/layer/compression.h"
 
-#include <zlib.h>
 #include <zstd.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "lib/base/errors.h"
+#include "lib/layer/gzip_sink.h"
 #include "lib/oci/media_types.h"
 
 namespace strata::layer {
@@ -59,47 +59,6 @@ class ZstdSink : public ByteSink {
 
   ByteSink* next_;
   ZSTD_CCtx* context_;
-  std::string output_;
-};
-
-class GzipSink : public ByteSink {
- public:
-  GzipSink(ByteSink* next, int level) : next_(next), output_(kOutputChunk, '\0') {
-    // 15 window bits + 16: a gzip header and trailer rather than zlib's.
-    deflateInit2(&stream_, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  }
-  ~GzipSink() override { deflateEnd(&stream_); }
-
-  absl::Status Write(absl::string_view data) override {
-    stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    stream_.avail_in = static_cast<uInt>(data.size());
-    while (stream_.avail_in > 0) RETURN_IF_ERROR(Step(Z_NO_FLUSH).status());
-    return absl::OkStatus();
-  }
-
-  absl::Status Close() override {
-    stream_.next_in = nullptr;
-    stream_.avail_in = 0;
-    for (;;) {
-      ASSIGN_OR_RETURN(int result, Step(Z_FINISH));
-      if (result == Z_STREAM_END) break;
-    }
-    return next_->Close();
-  }
-
- private:
-  absl::StatusOr<int> Step(int flush) {
-    stream_.next_out = reinterpret_cast<Bytef*>(output_.data());
-    stream_.avail_out = static_cast<uInt>(output_.size());
-    const int result = deflate(&stream_, flush);
-    if (result == Z_STREAM_ERROR) return absl::InternalError("gzip: deflate stream error");
-    const size_t produced = output_.size() - stream_.avail_out;
-    if (produced > 0) RETURN_IF_ERROR(next_->Write({output_.data(), produced}));
-    return result;
-  }
-
-  ByteSink* next_;
-  z_stream stream_{};
   std::string output_;
 };
 
@@ -178,7 +137,7 @@ absl::StatusOr<std::unique_ptr<ByteSink>> NewCompressingSink(Compression compres
     case Compression::kNone:
       return std::unique_ptr<ByteSink>(new PassThroughSink(next));
     case Compression::kGzip:
-      return std::unique_ptr<ByteSink>(new GzipSink(next, level < 0 ? kDefaultGzipLevel : level));
+      return NewGzipSink(next, level < 0 ? kDefaultGzipLevel : level, threads);
     case Compression::kZstd:
       return std::unique_ptr<ByteSink>(
           new ZstdSink(next, level < 0 ? kDefaultZstdLevel : level, threads));

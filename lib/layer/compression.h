@@ -31,7 +31,8 @@ absl::StatusOr<std::string> LayerMediaType(Compression compression);
 absl::StatusOr<Compression> CompressionOfMediaType(absl::string_view media_type);
 
 // A sink that compresses what it is given and writes the result to next. Close() ends the
-// compressed stream and closes next. zstd runs on `threads` worker threads (0: in the caller).
+// compressed stream and closes next. zstd and gzip run on `threads` worker threads (0: in the
+// caller); gzip is written as one member per block (see gzip_sink.h).
 // Errors: INVALID_ARGUMENT for a compression Strata does not write (bzip2, xz).
 absl::StatusOr<std::unique_ptr<ByteSink>> NewCompressingSink(Compression compression,
                                                              ByteSink* next, int level = -1,
