@@ -26,6 +26,8 @@ void RegisterArchiveCommands(CLI::App& app, Globals& globals, int* exit_code);
 void RegisterInspectCommand(CLI::App& app, Globals& globals, int* exit_code);
 // system check
 void RegisterSystemCommands(CLI::App& app, Globals& globals, int* exit_code);
+// system df, system prune, image prune, container prune (prune_commands.cc).
+void RegisterPruneCommands(CLI::App& app, Globals& globals, int* exit_code);
 // pull, push, login, logout
 void RegisterRegistryCommands(CLI::App& app, Globals& globals, int* exit_code);
 

@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
   strata::cli::RegisterArchiveCommands(app, globals, &exit_code);
   strata::cli::RegisterInspectCommand(app, globals, &exit_code);
   strata::cli::RegisterSystemCommands(app, globals, &exit_code);
+  strata::cli::RegisterPruneCommands(app, globals, &exit_code);
   strata::cli::RegisterRegistryCommands(app, globals, &exit_code);
 
   std::vector<std::string> args = NormalizeBooleanFlags(argc, argv);

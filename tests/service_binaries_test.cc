@@ -50,7 +50,8 @@ TEST(ServiceBinariesTest, LayerstoreServes) {
   ASSERT_TRUE(process.ok()) << process.status();
   ExpectServingWithReflection(**process, "strata.layerstore.v1.LayerStore",
                               {"Stat", "Read", "Write", "WriteStatus", "AbortWrite", "Delete",
-                               "List"});
+                               "List", "CreateLease", "RenewLease", "DeleteLease", "ListLeases",
+                               "CollectGarbage"});
 }
 
 TEST(ServiceBinariesTest, ImagegraphServes) {
@@ -90,7 +91,7 @@ TEST(ServiceBinariesTest, GatewayServes) {
        "CreateContainer", "StartContainer", "Run", "Attach", "Exec", "Logs", "StopContainer",
        "KillContainer", "PauseContainer", "UnpauseContainer", "WaitContainer", "RemoveContainer",
        "ListContainers", "InspectContainer", "Diff", "Export", "CopyFrom", "CheckSystem", "Pull",
-       "Push", "Login"},
+       "Push", "Login", "DiskUsage", "PruneImages", "PruneContainers", "PruneSystem"},
       "NOT_SERVING");
 }
 

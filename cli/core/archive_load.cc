@@ -130,6 +130,8 @@ class Loader {
   int64_t held_ = 0;
   std::vector<Digest> added_;  // blobs this load committed
   bool recorded_ = false;
+  // Taken before the first layer is written, released once every image is recorded.
+  std::unique_ptr<layerstore::LeaseHolder> lease_;
 };
 
 void Loader::RemoveAdded() {
@@ -195,7 +197,11 @@ absl::StatusOr<types::v1::LayerDescriptor> Loader::StoreLayer(const std::string&
   const bool present = keep && named && layerstore->Stat(*named).ok();
   std::unique_ptr<layerstore::BlobWriter> writer;
   if (!present) {
-    ASSIGN_OR_RETURN(writer, layerstore->OpenWriter(absl::StrCat("load-", RandomHex(16))));
+    if (lease_ == nullptr) {
+      ASSIGN_OR_RETURN(lease_, internal::TakeLease(services_));
+    }
+    ASSIGN_OR_RETURN(writer, layerstore->OpenWriter(absl::StrCat("load-", RandomHex(16)), {}, {},
+                                                    lease_->id()));
   }
   auto abort = [&](absl::Status status) {
     if (writer != nullptr) writer->Abort();
@@ -473,6 +479,7 @@ absl::StatusOr<gw::LoadResult> Loader::Finish() {
     }
     return best == nullptr ? "" : best->image->id.str();
   };
+  if (lease_ != nullptr) RETURN_IF_ERROR(lease_->Check());
   recorded_ = true;
   gw::LoadResult result;
   std::vector<gw::LoadedImage> in_archive_order(checked.size());
@@ -493,6 +500,7 @@ absl::StatusOr<gw::LoadResult> Loader::Finish() {
     for (const std::string& tag : entry.tags) loaded.add_tags(tag);
   }
   for (gw::LoadedImage& loaded : in_archive_order) *result.add_images() = std::move(loaded);
+  if (lease_ != nullptr) (void)lease_->Release();
   return result;
 }
 

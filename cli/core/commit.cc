@@ -57,7 +57,9 @@ absl::StatusOr<ig::Image> Gateway::Commit(const gw::CommitRequest& request,
   }
   ASSIGN_OR_RETURN(rt::Runtime::Stub * runtime, services_.runtime());
 
+  ASSIGN_OR_RETURN(std::unique_ptr<layerstore::LeaseHolder> lease, internal::TakeLease(services_));
   rt::CommitRequest commit;
+  commit.set_lease(lease->id());
   commit.set_container(request.container());
   commit.set_compression(compression);
   commit.set_pause(request.has_pause() ? request.pause() : true);
@@ -110,7 +112,7 @@ absl::StatusOr<ig::Image> Gateway::Commit(const gw::CommitRequest& request,
   gw::Progress writing;
   writing.set_action("Writing image");
   progress->OnProgress(writing);
-  return internal::WriteImage(services_, config, layers, parent->id(), tag);
+  return internal::WriteImage(services_, config, layers, parent->id(), tag, lease.get());
 }
 
 }  // namespace strata::gateway

@@ -183,6 +183,19 @@ class Gateway {
   // Errors: the services' (UNAVAILABLE names the one down).
   absl::StatusOr<gw::CheckSystemResult> CheckSystem(ProgressObserver* progress);
 
+  // --- Lifecycle (prune.cc) -------------------------------------------------------------
+  // `strata system df` (DiskUsage in gateway.proto). Errors: the services'.
+  absl::StatusOr<gw::DiskUsageResult> DiskUsage(const gw::DiskUsageRequest& request);
+  // `strata image prune`, `strata container prune`, `strata system prune` (see
+  // gateway.proto). Errors: INVALID_ARGUMENT (filters), FAILED_PRECONDITION (layerstore
+  // cannot collect garbage), the services'.
+  absl::StatusOr<gw::PruneResult> PruneImages(const gw::PruneImagesRequest& request);
+  absl::StatusOr<gw::PruneResult> PruneContainers();
+  absl::StatusOr<gw::PruneResult> PruneSystem(const gw::PruneImagesRequest& request);
+  // Layerstore garbage collection: every blob no image needs and no live lease names.
+  // Returns the bytes freed. Errors: as PruneImages.
+  absl::StatusOr<int64_t> CollectGarbage();
+
  private:
   // The runtime node's address, recorded with holds.
   const std::string& node() const { return services_.endpoints().runtime; }

@@ -87,8 +87,10 @@ absl::StatusOr<ig::Image> Gateway::ImportImage(const gw::ImportOptions& options,
   const std::string described = source == "-" ? "standard input" : source;
 
   ASSIGN_OR_RETURN(layerstore::LayerstoreClient * layerstore, services_.layerstore());
+  ASSIGN_OR_RETURN(std::unique_ptr<layerstore::LeaseHolder> lease, internal::TakeLease(services_));
   ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobWriter> writer,
-                   layerstore->OpenWriter(absl::StrCat("import-", RandomHex(16))));
+                   layerstore->OpenWriter(absl::StrCat("import-", RandomHex(16)), {}, {},
+                                          lease->id()));
   auto abort = [&](const absl::Status& status) {
     writer->Abort();
     return status;
@@ -130,7 +132,7 @@ absl::StatusOr<ig::Image> Gateway::ImportImage(const gw::ImportOptions& options,
   gw::Progress writing;
   writing.set_action("Writing image");
   progress->OnProgress(writing);
-  return internal::WriteImage(services_, config, {layer}, "", tag);
+  return internal::WriteImage(services_, config, {layer}, "", tag, lease.get());
 }
 
 }  // namespace strata::gateway

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cli/core/image_writer.h"
 #include "cli/core/registry_access.h"
 #include "lib/base/errors.h"
 #include "lib/base/random.h"
@@ -38,6 +39,7 @@ absl::StatusOr<types::v1::LayerDescriptor> Convert(Services& services,
                                                    const types::v1::LayerDescriptor& layer,
                                                    layer::Compression stored,
                                                    layer::Compression to,
+                                                   const std::string& lease,
                                                    layer::ByteSink* also) {
   ASSIGN_OR_RETURN(std::string media_type, layer::LayerMediaType(to));
   ASSIGN_OR_RETURN(layerstore::LayerstoreClient * layerstore, services.layerstore());
@@ -46,12 +48,13 @@ absl::StatusOr<types::v1::LayerDescriptor> Convert(Services& services,
   BlobSource blob(std::move(reader));
   std::unique_ptr<layer::ByteSource> tar = layer::NewDecompressingSource(stored, &blob);
   ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobWriter> writer,
-                   layerstore->OpenWriter(absl::StrCat("variant-", RandomHex(16))));
+                   layerstore->OpenWriter(absl::StrCat("variant-", RandomHex(16)), {}, {}, lease));
   BlobSink store(writer.get());
   layer::HashingSink hashed(&store);
   TeeSink tee(&hashed, also);
   absl::StatusOr<std::unique_ptr<layer::ByteSink>> compressor = layer::NewCompressingSink(
-      to, also != nullptr ? static_cast<layer::ByteSink*>(&tee) : &hashed, -1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+      to, also != nullptr ? static_cast<layer::ByteSink*>(&tee) : &hashed, -1,
+      static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   if (!compressor.ok()) {
     writer->Abort();
     return compressor.status();
@@ -154,8 +157,13 @@ absl::StatusOr<types::v1::LayerDescriptor> ConvertLayer(Services& services,
                                                         layer::Compression to,
                                                         layer::ByteSink* also) {
   ASSIGN_OR_RETURN(layer::Compression stored, layer::CompressionOfMediaType(layer.media_type()));
-  ASSIGN_OR_RETURN(types::v1::LayerDescriptor out, Convert(services, layer, stored, to, also));
+  // The conversion is written under a lease until imagegraph records it as a kept variant.
+  ASSIGN_OR_RETURN(std::unique_ptr<layerstore::LeaseHolder> lease, TakeLease(services));
+  ASSIGN_OR_RETURN(types::v1::LayerDescriptor out,
+                   Convert(services, layer, stored, to, lease->id(), also));
+  RETURN_IF_ERROR(lease->Check());
   RETURN_IF_ERROR(PutVariant(services, out, ""));
+  (void)lease->Release();
   return out;
 }
 

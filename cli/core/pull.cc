@@ -84,6 +84,8 @@ struct LayerJob {
   Digest diff_id;
   Digest chain_id;
   types::v1::LayerDescriptor result;
+  // The pull's layerstore lease, named on every write.
+  std::string lease;
 };
 
 // Reads the uncompressed tar from the pipe: its diff id and size.
@@ -202,11 +204,11 @@ absl::Status PullLayer(Services& services, distribution::RegistryClient& registr
   // and the next pull of the blob goes on from where it got.
   const std::string ref = absl::StrCat("pull-", job.blob.digest.hex());
   absl::StatusOr<std::unique_ptr<layerstore::BlobWriter>> opened =
-      layerstore->OpenWriter(ref, job.blob.digest, job.blob.size);
+      layerstore->OpenWriter(ref, job.blob.digest, job.blob.size, job.lease);
   if (absl::IsFailedPrecondition(opened.status())) {
     // An upload of that ref that expects something else (an older strata's): start over.
     (void)layerstore->AbortWrite(ref);
-    opened = layerstore->OpenWriter(ref, job.blob.digest, job.blob.size);
+    opened = layerstore->OpenWriter(ref, job.blob.digest, job.blob.size, job.lease);
   }
   if (!opened.ok()) return opened.status();
   std::unique_ptr<layerstore::BlobWriter> writer = *std::move(opened);
@@ -215,7 +217,7 @@ absl::Status PullLayer(Services& services, distribution::RegistryClient& registr
   }
   if (writer->offset() > 0) {
     writer->Abort();
-    ASSIGN_OR_RETURN(writer, layerstore->OpenWriter(ref, job.blob.digest, job.blob.size));
+    ASSIGN_OR_RETURN(writer, layerstore->OpenWriter(ref, job.blob.digest, job.blob.size, job.lease));
   }
   internal::BlobSink store(writer.get());
   internal::BytePipe pipe;
@@ -338,12 +340,14 @@ absl::StatusOr<gw::PullResult> Gateway::Pull(const gw::PullRequest& request,
                      " layers but the config ", diff_ids.size(), " diff ids"));
   }
   const std::vector<Digest> chain_ids = oci::ChainIds(diff_ids);
+  ASSIGN_OR_RETURN(std::unique_ptr<layerstore::LeaseHolder> lease, internal::TakeLease(services_));
   std::vector<LayerJob> jobs(manifest.layers.size());
   for (size_t i = 0; i < jobs.size(); ++i) {
     jobs[i].blob = manifest.layers[i];
     ASSIGN_OR_RETURN(jobs[i].media_type, oci::OciLayerMediaType(manifest.layers[i].media_type));
     jobs[i].diff_id = diff_ids[i];
     jobs[i].chain_id = chain_ids[i];
+    jobs[i].lease = lease->id();
   }
   const int parallel =
       request.max_concurrent_downloads() > 0 ? request.max_concurrent_downloads() : 3;
@@ -365,7 +369,8 @@ absl::StatusOr<gw::PullResult> Gateway::Pull(const gw::PullRequest& request,
   // By digest, docker records no tag.
   const std::string tag = reference.digest.empty() ? reference.ToString() : "";
   ASSIGN_OR_RETURN(ig::Image image, internal::WriteImageBytes(services_, config_bytes.contents(),
-                                                              layers, "", tag, {repo_digest}));
+                                                              layers, "", tag, {repo_digest},
+                                                              lease.get()));
   gw::PullResult result;
   *result.mutable_image() = std::move(image);
   result.set_manifest_digest(repo_digest.substr(repo_digest.find('@') + 1));

@@ -267,6 +267,41 @@ grpc::Status GatewayService::TagImage(grpc::ServerContext*, const ig::TagRequest
   return grpc::Status::OK;
 }
 
+grpc::Status GatewayService::DiskUsage(grpc::ServerContext*, const gw::DiskUsageRequest* request,
+                                       gw::DiskUsageResult* response) {
+  absl::StatusOr<gw::DiskUsageResult> usage = gateway_->DiskUsage(*request);
+  if (!usage.ok()) return ToGrpc(usage.status());
+  *response = std::move(*usage);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::PruneImages(grpc::ServerContext*,
+                                         const gw::PruneImagesRequest* request,
+                                         gw::PruneResult* response) {
+  absl::StatusOr<gw::PruneResult> pruned = gateway_->PruneImages(*request);
+  if (!pruned.ok()) return ToGrpc(pruned.status());
+  *response = std::move(*pruned);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::PruneContainers(grpc::ServerContext*,
+                                             const gw::PruneContainersRequest* /*request*/,
+                                             gw::PruneResult* response) {
+  absl::StatusOr<gw::PruneResult> pruned = gateway_->PruneContainers();
+  if (!pruned.ok()) return ToGrpc(pruned.status());
+  *response = std::move(*pruned);
+  return grpc::Status::OK;
+}
+
+grpc::Status GatewayService::PruneSystem(grpc::ServerContext*,
+                                         const gw::PruneImagesRequest* request,
+                                         gw::PruneResult* response) {
+  absl::StatusOr<gw::PruneResult> pruned = gateway_->PruneSystem(*request);
+  if (!pruned.ok()) return ToGrpc(pruned.status());
+  *response = std::move(*pruned);
+  return grpc::Status::OK;
+}
+
 grpc::Status GatewayService::RemoveImage(grpc::ServerContext*,
                                          const ig::DeleteImageRequest* request,
                                          ig::DeleteImageResponse* response) {

@@ -44,6 +44,16 @@ class GatewayService final : public v1::Gateway::Service {
                            ig::DeleteImageResponse* response) override;
   grpc::Status History(grpc::ServerContext* context, const ig::HistoryRequest* request,
                        ig::HistoryResponse* response) override;
+  // Lifecycle (see gateway.proto): the codes of the core's workflows.
+  grpc::Status DiskUsage(grpc::ServerContext* context, const gw::DiskUsageRequest* request,
+                         gw::DiskUsageResult* response) override;
+  grpc::Status PruneImages(grpc::ServerContext* context, const gw::PruneImagesRequest* request,
+                           gw::PruneResult* response) override;
+  grpc::Status PruneContainers(grpc::ServerContext* context,
+                               const gw::PruneContainersRequest* request,
+                               gw::PruneResult* response) override;
+  grpc::Status PruneSystem(grpc::ServerContext* context, const gw::PruneImagesRequest* request,
+                           gw::PruneResult* response) override;
 
   grpc::Status CreateContainer(grpc::ServerContext* context,
                                const v1::CreateContainerRequest* request,

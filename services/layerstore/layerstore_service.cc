@@ -103,6 +103,19 @@ absl::Status LayerStoreService::DoWrite(grpc::ServerContext* context,
     return absl::InvalidArgumentError("write: the first message must name the upload's ref");
   }
   const std::string ref = request.ref();
+  const std::string lease = request.lease();
+  if (!lease.empty()) {
+    if (leases_ == nullptr) {
+      return absl::FailedPreconditionError(
+          "write: this layerstore keeps no leases (s3 backend): write without one");
+    }
+    absl::Status added = leases_->AddUpload(lease, ref);
+    if (absl::IsNotFound(added)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("write: ", added.message(), ": take a new lease"));
+    }
+    RETURN_IF_ERROR(added);
+  }
   UploadExpectations expected;
   if (!request.expected_digest().empty()) {
     ASSIGN_OR_RETURN(expected.digest,
@@ -116,9 +129,19 @@ absl::Status LayerStoreService::DoWrite(grpc::ServerContext* context,
     expected.size = request.expected_size();
   }
 
+  // The expected blob is protected before anything can find it stored.
+  if (expected.digest && !lease.empty()) {
+    RETURN_IF_ERROR(leases_->AddBlob(lease, *expected.digest));
+  }
   absl::StatusOr<std::unique_ptr<IngestWriter>> opened = store_->OpenWriter(ref, expected);
   if (absl::IsAlreadyExists(opened.status())) {
     // Stored already: nothing needs to be sent. Ending the call now tells the client so.
+    absl::Status protect = Protect(lease, *expected.digest);
+    if (absl::IsNotFound(protect)) {
+      return absl::AbortedError(absl::StrCat("write: blob \"", expected.digest->str(),
+                                             "\" was collected while the upload started; retry"));
+    }
+    RETURN_IF_ERROR(protect);
     absl::StatusOr<BlobInfo> stored = store_->Stat(*expected.digest);
     if (absl::IsNotFound(stored.status())) {
       return absl::AbortedError(absl::StrCat("write: blob \"", expected.digest->str(),
@@ -150,6 +173,14 @@ absl::Status LayerStoreService::DoWrite(grpc::ServerContext* context,
                                                  "\": cancelled before commit; resumable"));
       }
       ASSIGN_OR_RETURN(CommitResult result, writer.Commit());
+      absl::Status protect = Protect(lease, result.digest);
+      if (absl::IsNotFound(protect)) {
+        return absl::AbortedError(absl::StrCat("write of upload \"", absl::CHexEscape(ref),
+                                               "\": blob \"", result.digest.str(),
+                                               "\" was collected as it was committed; write "
+                                               "it again"));
+      }
+      RETURN_IF_ERROR(protect);
       response->set_offset(result.size);
       SetBlobInfo(BlobInfo{result.digest, result.size, result.created}, response->mutable_blob());
       response->set_already_existed(result.already_existed);
@@ -268,6 +299,127 @@ grpc::Status LayerStoreService::Check(grpc::ServerContext* context,
   }
   writer->Write(done);
   return grpc::Status::OK;
+}
+
+absl::Status LayerStoreService::Protect(const std::string& lease, const Digest& digest) {
+  if (!lease.empty()) RETURN_IF_ERROR(leases_->AddBlob(lease, digest));
+  // Touched with or without a lease: a deduplicated write then counts as recent use.
+  if (!store_->SupportsGarbageCollection()) return absl::OkStatus();
+  return store_->Touch(digest);
+}
+
+absl::StatusOr<LeaseStore*> LayerStoreService::Leases() {
+  if (leases_ == nullptr) {
+    return absl::UnimplementedError(
+        "leases: this layerstore backend (s3) keeps no leases; write without one");
+  }
+  return leases_;
+}
+
+namespace {
+
+void SetLease(const Lease& lease, v1::Lease* out) {
+  out->set_id(lease.id);
+  SetTimestamp(lease.created, out->mutable_created());
+  SetTimestamp(lease.expires, out->mutable_expires());
+  for (const Digest& digest : lease.blobs) out->add_digests(digest.str());
+  for (const std::string& upload : lease.uploads) out->add_uploads(upload);
+}
+
+absl::Status CheckTtl(int64_t seconds) {
+  if (seconds < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("lease: ttl_seconds ", seconds, " is below 1"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::Status LayerStoreService::CreateLease(grpc::ServerContext* /*context*/,
+                                            const v1::CreateLeaseRequest* request,
+                                            v1::CreateLeaseResponse* response) {
+  absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(LeaseStore * leases, Leases());
+    RETURN_IF_ERROR(CheckTtl(request->ttl_seconds()));
+    ASSIGN_OR_RETURN(Lease lease, leases->Create(absl::Seconds(request->ttl_seconds())));
+    SetLease(lease, response->mutable_lease());
+    return absl::OkStatus();
+  }();
+  return rpc::ToGrpc(status);
+}
+
+grpc::Status LayerStoreService::RenewLease(grpc::ServerContext* /*context*/,
+                                           const v1::RenewLeaseRequest* request,
+                                           v1::RenewLeaseResponse* response) {
+  absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(LeaseStore * leases, Leases());
+    RETURN_IF_ERROR(CheckTtl(request->ttl_seconds()));
+    ASSIGN_OR_RETURN(Lease lease,
+                     leases->Renew(request->id(), absl::Seconds(request->ttl_seconds())));
+    SetLease(lease, response->mutable_lease());
+    return absl::OkStatus();
+  }();
+  return rpc::ToGrpc(status);
+}
+
+grpc::Status LayerStoreService::DeleteLease(grpc::ServerContext* /*context*/,
+                                            const v1::DeleteLeaseRequest* request,
+                                            v1::DeleteLeaseResponse* /*response*/) {
+  absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(LeaseStore * leases, Leases());
+    return leases->Delete(request->id());
+  }();
+  return rpc::ToGrpc(status);
+}
+
+grpc::Status LayerStoreService::ListLeases(grpc::ServerContext* /*context*/,
+                                           const v1::ListLeasesRequest* /*request*/,
+                                           v1::ListLeasesResponse* response) {
+  absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(LeaseStore * leases, Leases());
+    ASSIGN_OR_RETURN(std::vector<Lease> live, leases->ListLive(absl::Now()));
+    for (const Lease& lease : live) SetLease(lease, response->add_leases());
+    return absl::OkStatus();
+  }();
+  return rpc::ToGrpc(status);
+}
+
+grpc::Status LayerStoreService::CollectGarbage(grpc::ServerContext* /*context*/,
+                                               const v1::CollectGarbageRequest* request,
+                                               v1::CollectGarbageResponse* response) {
+  absl::Status status = [&]() -> absl::Status {
+    if (!store_->SupportsGarbageCollection() || leases_ == nullptr) {
+      return absl::FailedPreconditionError(
+          "collect garbage: not supported on this layerstore backend (s3): it cannot delete a "
+          "blob only if no writer used it meanwhile; the fs backend can");
+    }
+    if (!referenced_) {
+      return absl::FailedPreconditionError(
+          "collect garbage: this layerstore was started without --gc-imagegraph, so it cannot "
+          "tell which blobs images need");
+    }
+    if (request->upload_grace_seconds() < 0) {
+      return absl::InvalidArgumentError("collect garbage: negative upload_grace_seconds");
+    }
+    GcOptions options = gc_defaults_;
+    options.dry_run = request->dry_run();
+    if (request->upload_grace_seconds() > 0) {
+      options.upload_grace = absl::Seconds(request->upload_grace_seconds());
+    }
+    ASSIGN_OR_RETURN(GcReport report,
+                     layerstore::CollectGarbage(*store_, *leases_, referenced_, options));
+    response->set_blobs_scanned(report.blobs_scanned);
+    response->set_kept_referenced(report.kept_referenced);
+    response->set_kept_leased(report.kept_leased);
+    response->set_kept_recent(report.kept_recent);
+    for (const BlobInfo& blob : report.removed) SetBlobInfo(blob, response->add_removed());
+    response->set_bytes_removed(report.bytes_removed);
+    response->set_uploads_removed(report.uploads_removed);
+    response->set_leases_expired(report.leases_expired);
+    return absl::OkStatus();
+  }();
+  return rpc::ToGrpc(status);
 }
 
 }  // namespace strata::layerstore

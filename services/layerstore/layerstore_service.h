@@ -9,7 +9,9 @@
 
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/sync_stream.h"
+#include "services/layerstore/core/blob_gc.h"
 #include "services/layerstore/core/blob_store.h"
+#include "services/layerstore/core/lease_store.h"
 #include "strata/layerstore/v1/layerstore.grpc.pb.h"
 
 namespace strata::layerstore {
@@ -19,8 +21,18 @@ inline constexpr size_t kMaxWriteChunkSize = 4 << 20;
 
 class LayerStoreService final : public v1::LayerStore::Service {
  public:
-  // The store is not owned and must outlive the service.
-  explicit LayerStoreService(BlobStore* store) : store_(store) {}
+  // The stores are not owned and must outlive the service. Without a lease store the lease
+  // RPCs are UNIMPLEMENTED and a Write naming a lease FAILED_PRECONDITION; without
+  // `referenced` (imagegraph's blobs) CollectGarbage is FAILED_PRECONDITION.
+  // gc_defaults: the options of CollectGarbage (upload grace unless the request sets one,
+  // min_age).
+  explicit LayerStoreService(BlobStore* store, LeaseStore* leases = nullptr,
+                             ReferencedBlobs referenced = nullptr,
+                             GcOptions gc_defaults = GcOptions())
+      : store_(store),
+        leases_(leases),
+        referenced_(std::move(referenced)),
+        gc_defaults_(gc_defaults) {}
 
   // INVALID_ARGUMENT (malformed digest), NOT_FOUND.
   grpc::Status Stat(grpc::ServerContext* context, const v1::StatRequest* request,
@@ -56,6 +68,19 @@ class LayerStoreService final : public v1::LayerStore::Service {
   // CANCELLED when the client goes away, storage errors.
   grpc::Status Check(grpc::ServerContext* context, const v1::CheckRequest* request,
                      grpc::ServerWriter<v1::CheckResponse>* writer) override;
+  // INVALID_ARGUMENT, NOT_FOUND, UNIMPLEMENTED (no lease store): see the .proto.
+  grpc::Status CreateLease(grpc::ServerContext* context, const v1::CreateLeaseRequest* request,
+                           v1::CreateLeaseResponse* response) override;
+  grpc::Status RenewLease(grpc::ServerContext* context, const v1::RenewLeaseRequest* request,
+                          v1::RenewLeaseResponse* response) override;
+  grpc::Status DeleteLease(grpc::ServerContext* context, const v1::DeleteLeaseRequest* request,
+                           v1::DeleteLeaseResponse* response) override;
+  grpc::Status ListLeases(grpc::ServerContext* context, const v1::ListLeasesRequest* request,
+                          v1::ListLeasesResponse* response) override;
+  // CollectGarbage (blob_gc.h). FAILED_PRECONDITION (backend, no imagegraph), UNAVAILABLE.
+  grpc::Status CollectGarbage(grpc::ServerContext* context,
+                              const v1::CollectGarbageRequest* request,
+                              v1::CollectGarbageResponse* response) override;
 
  private:
   absl::Status DoRead(grpc::ServerContext* context, const v1::ReadRequest& request,
@@ -64,7 +89,16 @@ class LayerStoreService final : public v1::LayerStore::Service {
                        v1::WriteResponse* response);
   absl::Status DoList(const v1::ListRequest& request, v1::ListResponse* response);
 
+  // Records under the lease that the writer uses `digest` (before the Write reports it
+  // stored), then touches the stored copy so a collection under way keeps it. NOT_FOUND from
+  // the touch: the blob is gone (a collector took it).
+  absl::Status Protect(const std::string& lease, const Digest& digest);
+  absl::StatusOr<LeaseStore*> Leases();
+
   BlobStore* const store_;
+  LeaseStore* const leases_;
+  const ReferencedBlobs referenced_;
+  const GcOptions gc_defaults_;
 };
 
 }  // namespace strata::layerstore

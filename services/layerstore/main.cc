@@ -12,7 +12,11 @@
 #include "lib/rpc/server.h"
 #include "lib/rpc/server_flags.h"
 #include "lib/s3/s3_client.h"
+#include "lib/rpc/client.h"
 #include "services/layerstore/core/fs_blob_store.h"
+#include "services/layerstore/core/fs_lease_store.h"
+#include "services/layerstore/core/periodic_gc.h"
+#include "services/layerstore/imagegraph_references.h"
 #include "services/layerstore/core/s3_blob_store.h"
 #include "services/layerstore/core/upload_janitor.h"
 #include "services/layerstore/layerstore_service.h"
@@ -56,6 +60,30 @@ int main(int argc, char** argv) {
   app.add_option("--s3-lease-ttl", s3_lease_ttl,
                  "How long the upload of a replica that died stays locked")
       ->capture_default_str();
+  strata::rpc::ClientOptions gc_imagegraph;
+  app.add_option("--gc-imagegraph", gc_imagegraph.address,
+                 "imagegraph to ask which blobs images need, for CollectGarbage and --gc-interval "
+                 "(without it, garbage collection is refused)");
+  app.add_option("--gc-imagegraph-tls-ca", gc_imagegraph.tls_ca_file,
+                 "PEM CA to verify --gc-imagegraph");
+  app.add_option("--gc-imagegraph-tls-cert", gc_imagegraph.tls_cert_file,
+                 "PEM client certificate for --gc-imagegraph");
+  app.add_option("--gc-imagegraph-tls-key", gc_imagegraph.tls_key_file,
+                 "PEM key of --gc-imagegraph-tls-cert");
+  app.add_option("--gc-imagegraph-token-file", gc_imagegraph.token_file,
+                 "Bearer token for --gc-imagegraph");
+  std::string gc_interval = "0";
+  app.add_option("--gc-interval", gc_interval,
+                 "Collect garbage every this long (e.g. 1h; 0: only when asked)")
+      ->capture_default_str();
+  std::string gc_min_age = "1m";
+  app.add_option("--gc-min-age", gc_min_age,
+                 "Garbage collection keeps blobs committed less than this long ago")
+      ->capture_default_str();
+  std::string gc_upload_grace = "1h";
+  app.add_option("--gc-upload-grace", gc_upload_grace,
+                 "Garbage collection discards uploads idle for this long")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   absl::Duration max_age;
@@ -97,9 +125,56 @@ int main(int argc, char** argv) {
     }
     store = std::move(*s3_store);
   }
+  // Leases live beside the blobs (fs); the s3 backend keeps none yet (see the .proto).
+  std::unique_ptr<strata::layerstore::LeaseStore> leases;
+  if (backend == "fs") {
+    auto fs_leases = strata::layerstore::FsLeaseStore::Open(root);
+    if (!fs_leases.ok()) {
+      STRATA_LOG(ERROR) << "--root: " << fs_leases.status().message();
+      return 1;
+    }
+    leases = std::move(*fs_leases);
+  }
+  absl::Duration gc_every, upload_grace;
+  if (!absl::ParseDuration(gc_interval, &gc_every) || gc_every < absl::ZeroDuration()) {
+    STRATA_LOG(ERROR) << "--gc-interval \"" << gc_interval << "\": not a duration (e.g. 1h, 0)";
+    return 1;
+  }
+  if (!absl::ParseDuration(gc_upload_grace, &upload_grace) ||
+      upload_grace <= absl::ZeroDuration()) {
+    STRATA_LOG(ERROR) << "--gc-upload-grace \"" << gc_upload_grace
+                      << "\": not a positive duration";
+    return 1;
+  }
+  absl::Duration min_age;
+  if (!absl::ParseDuration(gc_min_age, &min_age) || min_age < absl::ZeroDuration()) {
+    STRATA_LOG(ERROR) << "--gc-min-age \"" << gc_min_age << "\": not a duration";
+    return 1;
+  }
+  const strata::layerstore::GcOptions gc_options{.upload_grace = upload_grace,
+                                                 .min_age = min_age};
+  strata::layerstore::ReferencedBlobs referenced;
+  if (!gc_imagegraph.address.empty()) {
+    auto channel = strata::rpc::Dial(gc_imagegraph);
+    if (!channel.ok()) {
+      STRATA_LOG(ERROR) << "--gc-imagegraph: " << channel.status().message();
+      return 1;
+    }
+    referenced = strata::layerstore::ImagegraphReferences(*channel, gc_imagegraph.address);
+  }
+  if (gc_every > absl::ZeroDuration() && (!referenced || leases == nullptr)) {
+    STRATA_LOG(ERROR) << "--gc-interval needs --gc-imagegraph and the fs backend";
+    return 1;
+  }
   strata::layerstore::UploadJanitor janitor(
       store.get(), max_age, strata::layerstore::UploadJanitor::IntervalFor(max_age));
-  strata::layerstore::LayerStoreService service(store.get());
+  std::unique_ptr<strata::layerstore::PeriodicGc> periodic_gc;
+  if (gc_every > absl::ZeroDuration()) {
+    periodic_gc = std::make_unique<strata::layerstore::PeriodicGc>(
+        store.get(), leases.get(), referenced, gc_options, gc_every);
+  }
+  strata::layerstore::LayerStoreService service(store.get(), leases.get(), referenced,
+                                                gc_options);
   return strata::rpc::ServeUntilSignalled(
       "strata-layerstore", server_options,
       {{strata::layerstore::v1::LayerStore::service_full_name(), &service}});

@@ -100,11 +100,17 @@ absl::StatusOr<std::unique_ptr<layer::ByteSource>> LayerstoreBlobs::Open(const D
 }
 
 absl::StatusOr<std::unique_ptr<BlobUpload>> LayerstoreBlobs::StartUpload(const std::string& ref) {
-  ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobWriter> writer, client_.OpenWriter(ref));
+  return StartLeasedUpload(ref, "");
+}
+
+absl::StatusOr<std::unique_ptr<BlobUpload>> LayerstoreBlobs::StartLeasedUpload(
+    const std::string& ref, const std::string& lease) {
+  ASSIGN_OR_RETURN(std::unique_ptr<layerstore::BlobWriter> writer,
+                   client_.OpenWriter(ref, {}, {}, lease));
   if (writer->offset() != 0) {
     // A stale upload under the same name: start over.
     writer->Abort();
-    ASSIGN_OR_RETURN(writer, client_.OpenWriter(ref));
+    ASSIGN_OR_RETURN(writer, client_.OpenWriter(ref, {}, {}, lease));
   }
   return std::unique_ptr<BlobUpload>(new WriterUpload(std::move(writer)));
 }

@@ -17,6 +17,8 @@ class LayerstoreBlobs : public BlobStore {
 
   absl::StatusOr<std::unique_ptr<layer::ByteSource>> Open(const Digest& digest) override;
   absl::StatusOr<std::unique_ptr<BlobUpload>> StartUpload(const std::string& ref) override;
+  absl::StatusOr<std::unique_ptr<BlobUpload>> StartLeasedUpload(const std::string& ref,
+                                                                const std::string& lease) override;
 
  private:
   layerstore::LayerstoreClient client_;

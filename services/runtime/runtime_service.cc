@@ -432,6 +432,7 @@ grpc::Status RuntimeService::Commit(grpc::ServerContext*, const v1::CommitReques
       return rpc::ToGrpc(absl::InvalidArgumentError("unknown compression"));
   }
   options.pause = request->has_pause() ? request->pause() : true;
+  options.lease = request->lease();
   absl::StatusOr<CommitResult> result = runtime_->Commit(request->container(), options);
   if (!result.ok()) return rpc::ToGrpc(result.status());
   convert::ToProto(result->layer, response->mutable_layer());

@@ -24,12 +24,15 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(int max_layers) {
   if (::mkdtemp(run_dir.data()) == nullptr) return ErrnoStatus(errno, "mkdtemp");
   stack->run_dir_ = run_dir;
   ASSIGN_OR_RETURN(stack->postgres_, strata::testing::PostgresServer::Start());
-  ASSIGN_OR_RETURN(stack->layerstore_,
-                   ServiceProcess::Start(RunfilePath("services/layerstore/strata-layerstore"),
-                                         {"--root=" + stack->dir_.Join("layerstore")}));
   ASSIGN_OR_RETURN(stack->imagegraph_,
                    ServiceProcess::Start(RunfilePath("services/imagegraph/strata-imagegraph"),
                                          {"--database=" + stack->postgres_->connection_string()}));
+  // Garbage collection asks imagegraph which blobs images need.
+  ASSIGN_OR_RETURN(stack->layerstore_,
+                   ServiceProcess::Start(RunfilePath("services/layerstore/strata-layerstore"),
+                                         {"--root=" + stack->dir_.Join("layerstore"),
+                                          "--gc-imagegraph=" + stack->imagegraph_->address(),
+                                          "--gc-min-age=2s"}));
   ASSIGN_OR_RETURN(
       stack->runtime_,
       ServiceProcess::Start(

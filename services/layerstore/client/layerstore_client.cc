@@ -134,10 +134,11 @@ class StreamingBlobWriter final : public BlobWriter {
  public:
   StreamingBlobWriter(std::shared_ptr<Stub> stub, const LayerstoreClientOptions& options,
                       std::string ref, std::optional<Digest> expected,
-                      std::optional<int64_t> expected_size, int64_t offset)
+                      std::optional<int64_t> expected_size, int64_t offset, std::string lease)
       : stub_(std::move(stub)),
         options_(options),
         ref_(std::move(ref)),
+        lease_(std::move(lease)),
         expected_(std::move(expected)),
         expected_size_(expected_size),
         offset_(offset),
@@ -156,6 +157,7 @@ class StreamingBlobWriter final : public BlobWriter {
     stream_ = stub_->Write(&context_, &response_);
     v1::WriteRequest header;
     header.set_ref(ref_);
+    header.set_lease(lease_);
     if (expected_) header.set_expected_digest(expected_->str());
     if (expected_size_) header.set_expected_size(*expected_size_);
     header.set_offset(offset_);
@@ -396,6 +398,7 @@ class StreamingBlobWriter final : public BlobWriter {
   std::shared_ptr<Stub> stub_;
   const LayerstoreClientOptions options_;
   const std::string ref_;
+  const std::string lease_;
   const std::optional<Digest> expected_;
   const std::optional<int64_t> expected_size_;
 
@@ -453,7 +456,8 @@ absl::StatusOr<std::unique_ptr<BlobReader>> LayerstoreClient::OpenReader(const D
 }
 
 absl::StatusOr<std::unique_ptr<BlobWriter>> LayerstoreClient::OpenWriter(
-    const std::string& ref, std::optional<Digest> expected, std::optional<int64_t> expected_size) {
+    const std::string& ref, std::optional<Digest> expected, std::optional<int64_t> expected_size,
+    const std::string& lease) {
   if (ref.empty()) return absl::InvalidArgumentError("upload ref is empty");
   int64_t offset = 0;
   absl::StatusOr<UploadStatus> earlier = WriteStatus(ref);
@@ -474,21 +478,22 @@ absl::StatusOr<std::unique_ptr<BlobWriter>> LayerstoreClient::OpenWriter(
     return earlier.status();
   }
   auto writer = std::make_unique<StreamingBlobWriter>(stub_, options_, ref, std::move(expected),
-                                                      expected_size, offset);
+                                                      expected_size, offset, lease);
   RETURN_IF_ERROR(writer->Start());
   return writer;
 }
 
 absl::StatusOr<CommitResult> LayerstoreClient::Put(const std::string& ref, absl::string_view data,
-                                                   std::optional<Digest> expected) {
+                                                   std::optional<Digest> expected,
+                                                   const std::string& lease) {
   const int64_t size = static_cast<int64_t>(data.size());
-  absl::StatusOr<std::unique_ptr<BlobWriter>> writer = OpenWriter(ref, expected, size);
+  absl::StatusOr<std::unique_ptr<BlobWriter>> writer = OpenWriter(ref, expected, size, lease);
   if (absl::IsFailedPrecondition(writer.status()) || (writer.ok() && (*writer)->offset() > size)) {
     // An upload of other bytes was left under this ref: start over.
     if (writer.ok()) (*writer)->Abort();
     absl::Status discarded = AbortWrite(ref);
     if (!discarded.ok() && !absl::IsNotFound(discarded)) return discarded;
-    writer = OpenWriter(ref, expected, size);
+    writer = OpenWriter(ref, expected, size, lease);
   }
   if (!writer.ok()) return writer.status();
   RETURN_IF_ERROR((*writer)->Write(data.substr(static_cast<size_t>((*writer)->offset()))));
@@ -610,6 +615,155 @@ absl::StatusOr<ScrubReport> LayerstoreClient::Check(
   RETURN_IF_ERROR(rpc::FromGrpc(stream->Finish()));
   if (!done) return absl::InternalError("the layerstore ended the check without its result");
   return report;
+}
+
+namespace {
+
+absl::Time FromProtoTime(const google::protobuf::Timestamp& time) {
+  return absl::FromUnixSeconds(time.seconds()) + absl::Nanoseconds(time.nanos());
+}
+
+LeaseInfo FromProtoLease(const v1::Lease& lease) {
+  LeaseInfo info;
+  info.id = lease.id();
+  info.created = FromProtoTime(lease.created());
+  info.expires = FromProtoTime(lease.expires());
+  info.digests.assign(lease.digests().begin(), lease.digests().end());
+  info.uploads.assign(lease.uploads().begin(), lease.uploads().end());
+  return info;
+}
+
+int64_t TtlSeconds(absl::Duration ttl) {
+  return std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(ttl, absl::Seconds(1))));
+}
+
+}  // namespace
+
+absl::StatusOr<LeaseInfo> LayerstoreClient::CreateLease(absl::Duration ttl) {
+  grpc::ClientContext context;
+  SetDeadline(context, options_.call_timeout);
+  v1::CreateLeaseRequest request;
+  request.set_ttl_seconds(TtlSeconds(ttl));
+  v1::CreateLeaseResponse response;
+  RETURN_IF_ERROR(rpc::FromGrpc(stub_->CreateLease(&context, request, &response)));
+  return FromProtoLease(response.lease());
+}
+
+absl::StatusOr<LeaseInfo> LayerstoreClient::RenewLease(const std::string& id,
+                                                       absl::Duration ttl) {
+  grpc::ClientContext context;
+  SetDeadline(context, options_.call_timeout);
+  v1::RenewLeaseRequest request;
+  request.set_id(id);
+  request.set_ttl_seconds(TtlSeconds(ttl));
+  v1::RenewLeaseResponse response;
+  RETURN_IF_ERROR(rpc::FromGrpc(stub_->RenewLease(&context, request, &response)));
+  return FromProtoLease(response.lease());
+}
+
+absl::Status LayerstoreClient::DeleteLease(const std::string& id) {
+  grpc::ClientContext context;
+  SetDeadline(context, options_.call_timeout);
+  v1::DeleteLeaseRequest request;
+  request.set_id(id);
+  v1::DeleteLeaseResponse response;
+  return rpc::FromGrpc(stub_->DeleteLease(&context, request, &response));
+}
+
+absl::StatusOr<std::vector<LeaseInfo>> LayerstoreClient::ListLeases() {
+  grpc::ClientContext context;
+  SetDeadline(context, options_.call_timeout);
+  v1::ListLeasesResponse response;
+  RETURN_IF_ERROR(rpc::FromGrpc(stub_->ListLeases(&context, v1::ListLeasesRequest(), &response)));
+  std::vector<LeaseInfo> leases;
+  for (const v1::Lease& lease : response.leases()) leases.push_back(FromProtoLease(lease));
+  return leases;
+}
+
+absl::StatusOr<GcReport> LayerstoreClient::CollectGarbage(bool dry_run,
+                                                          absl::Duration upload_grace) {
+  grpc::ClientContext context;
+  SetDeadline(context, options_.stream_timeout);
+  v1::CollectGarbageRequest request;
+  request.set_dry_run(dry_run);
+  request.set_upload_grace_seconds(absl::ToInt64Seconds(upload_grace));
+  v1::CollectGarbageResponse response;
+  RETURN_IF_ERROR(rpc::FromGrpc(stub_->CollectGarbage(&context, request, &response)));
+  GcReport report;
+  report.dry_run = dry_run;
+  report.blobs_scanned = response.blobs_scanned();
+  report.kept_referenced = response.kept_referenced();
+  report.kept_leased = response.kept_leased();
+  report.kept_recent = response.kept_recent();
+  for (const v1::BlobInfo& blob : response.removed()) {
+    ASSIGN_OR_RETURN(BlobInfo info, FromProto(blob));
+    report.removed.push_back(std::move(info));
+  }
+  report.bytes_removed = response.bytes_removed();
+  report.uploads_removed = response.uploads_removed();
+  report.leases_expired = response.leases_expired();
+  return report;
+}
+
+absl::StatusOr<std::unique_ptr<LeaseHolder>> LeaseHolder::Take(LayerstoreClient* client,
+                                                               absl::Duration ttl) {
+  absl::StatusOr<LeaseInfo> lease = client->CreateLease(ttl);
+  if (absl::IsUnimplemented(lease.status())) {
+    return std::unique_ptr<LeaseHolder>(new LeaseHolder(client, "", ttl));
+  }
+  RETURN_IF_ERROR(lease.status());
+  return std::unique_ptr<LeaseHolder>(new LeaseHolder(client, lease->id, ttl));
+}
+
+LeaseHolder::LeaseHolder(LayerstoreClient* client, std::string id, absl::Duration ttl)
+    : client_(client), id_(std::move(id)), ttl_(ttl) {
+  if (!id_.empty()) renewer_ = std::thread([this] { RenewLoop(); });
+}
+
+LeaseHolder::~LeaseHolder() { (void)Release(); }
+
+void LeaseHolder::RenewLoop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    wake_.wait_for(lock, absl::ToChronoMilliseconds(ttl_ / 3), [this] { return stopping_; });
+    if (stopping_) return;
+    lock.unlock();
+    absl::StatusOr<LeaseInfo> renewed = client_->RenewLease(id_, ttl_);
+    lock.lock();
+    if (absl::IsNotFound(renewed.status())) {
+      lost_ = absl::AbortedError(absl::StrCat(
+          "lease ", id_, " expired while writing (", renewed.status().message(),
+          "): what was written may have been collected; run it again"));
+      return;
+    }
+    // Other failures (a replica restarting): try again at the next tick, well before expiry.
+  }
+}
+
+void LeaseHolder::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (renewer_.joinable()) renewer_.join();
+}
+
+absl::Status LeaseHolder::Check() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return lost_;
+}
+
+absl::Status LeaseHolder::Release() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return absl::OkStatus();
+  }
+  Stop();
+  if (id_.empty()) return absl::OkStatus();
+  absl::Status deleted = client_->DeleteLease(id_);
+  if (absl::IsNotFound(deleted)) return absl::OkStatus();  // expired: nothing to release
+  return deleted;
 }
 
 }  // namespace strata::layerstore

@@ -27,8 +27,11 @@
 // (//lib/base:malloc_tuning) at the top of main: it halves the CPU a transfer
 // costs under virtualisation.
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <optional>
 #include <string>
@@ -110,6 +113,15 @@ class BlobWriter {
   virtual absl::Status Suspend() = 0;
 };
 
+// A lease as the layerstore reports it.
+struct LeaseInfo {
+  std::string id;
+  absl::Time created;
+  absl::Time expires;
+  std::vector<std::string> digests;  // ListLeases only
+  std::vector<std::string> uploads;
+};
+
 // A page of List.
 struct BlobListing {
   std::vector<BlobInfo> blobs;
@@ -138,13 +150,18 @@ class LayerstoreClient {
   // Errors: INVALID_ARGUMENT (empty ref), FAILED_PRECONDITION (the upload being resumed
   // expects another digest or size), UNAVAILABLE; errors the server decides after the start
   // (ABORTED: another writer holds the ref) come from Write or Commit.
+  // `lease`, when not empty, is the writer's lease (CreateLease): the upload and its blob are
+  // recorded under it, so garbage collection keeps them while it lives (FAILED_PRECONDITION
+  // from Write or Commit when it expired).
   absl::StatusOr<std::unique_ptr<BlobWriter>> OpenWriter(const std::string& ref,
                                                          std::optional<Digest> expected = {},
-                                                         std::optional<int64_t> expected_size = {});
+                                                         std::optional<int64_t> expected_size = {},
+                                                         const std::string& lease = "");
 
   // Uploads `data` whole under ref (resuming an upload of it that was cut).
   absl::StatusOr<CommitResult> Put(const std::string& ref, absl::string_view data,
-                                   std::optional<Digest> expected = {});
+                                   std::optional<Digest> expected = {},
+                                   const std::string& lease = "");
 
   // Reads a whole blob into memory: for small ones (image configs).
   // Errors: as OpenReader, and RESOURCE_EXHAUSTED when the blob is over max_size.
@@ -173,9 +190,60 @@ class LayerstoreClient {
   absl::StatusOr<ScrubReport> Check(
       const std::function<void(const ScrubReport&)>& on_progress = nullptr);
 
+  // Leases (see the .proto). Errors: INVALID_ARGUMENT, NOT_FOUND (renew, delete: no such
+  // lease, or it expired), UNIMPLEMENTED (the backend keeps no leases), the call's.
+  absl::StatusOr<LeaseInfo> CreateLease(absl::Duration ttl);
+  absl::StatusOr<LeaseInfo> RenewLease(const std::string& id, absl::Duration ttl);
+  absl::Status DeleteLease(const std::string& id);
+  absl::StatusOr<std::vector<LeaseInfo>> ListLeases();
+
+  // Collects garbage (the CollectGarbage RPC; the call has the stream timeout).
+  // Errors: FAILED_PRECONDITION (backend, or no imagegraph configured), UNAVAILABLE, ...
+  absl::StatusOr<GcReport> CollectGarbage(bool dry_run = false,
+                                          absl::Duration upload_grace = absl::ZeroDuration());
+
  private:
   std::shared_ptr<v1::LayerStore::Stub> stub_;
   const LayerstoreClientOptions options_;
+};
+
+// A writer's lease, held while it writes: taken at Take, renewed every third of its ttl on a
+// thread of its own (so a long transfer keeps it), deleted by Release or destruction. With a
+// layerstore that keeps no leases (UNIMPLEMENTED) it holds none: id() is empty and writes go
+// unleased. Thread-safe.
+class LeaseHolder {
+ public:
+  // Errors: CreateLease's, but UNIMPLEMENTED.
+  static absl::StatusOr<std::unique_ptr<LeaseHolder>> Take(LayerstoreClient* client,
+                                                           absl::Duration ttl);
+  ~LeaseHolder();
+  LeaseHolder(const LeaseHolder&) = delete;
+  LeaseHolder& operator=(const LeaseHolder&) = delete;
+
+  // "" when the layerstore keeps no leases.
+  const std::string& id() const { return id_; }
+
+  // OK while the lease held throughout; ABORTED when a renewal found it expired (what was
+  // written under it may have been collected: write again under a new lease). Call before
+  // recording what was written.
+  absl::Status Check();
+
+  // Stops renewing and deletes the lease. Errors: the call's (the lease then expires by itself).
+  absl::Status Release();
+
+ private:
+  LeaseHolder(LayerstoreClient* client, std::string id, absl::Duration ttl);
+  void RenewLoop();
+  void Stop();
+
+  LayerstoreClient* const client_;
+  const std::string id_;
+  const absl::Duration ttl_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;      // guarded by mutex_
+  absl::Status lost_;          // guarded by mutex_
+  std::thread renewer_;
 };
 
 }  // namespace strata::layerstore

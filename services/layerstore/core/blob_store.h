@@ -133,6 +133,28 @@ class BlobStore {
   // Discards uploads that no writer holds and that received nothing for max_age, and returns
   // how many. Errors: storage errors.
   virtual absl::StatusOr<int> CleanUpAbandonedUploads(absl::Duration max_age) = 0;
+
+  // What the blob garbage collector (blob_gc.h) needs of a backend: a way to tell a blob that
+  // a writer just used (deduplicated against, or committed) from one that sat unused, and to
+  // delete a blob only if no writer used it since a given time, atomically with respect to
+  // Touch. Backends that cannot keep that promise leave these as they are: GC then refuses to
+  // run on them (FAILED_PRECONDITION) rather than risk a blob an image is being recorded with.
+  virtual bool SupportsGarbageCollection() const { return false; }
+
+  // Marks a stored blob as used now. Errors: NOT_FOUND (not stored: a collector took it, so
+  // write it again), FAILED_PRECONDITION (not supported), storage errors.
+  virtual absl::Status Touch(const Digest& digest) {
+    return absl::FailedPreconditionError("this blob store backend does not support Touch");
+  }
+
+  // Deletes the blob unless it was committed or touched at or after `unused_since`; returns
+  // whether it was deleted (false: kept, as a writer used it). A Touch that returned OK before
+  // this call decides is always seen. Errors: NOT_FOUND, FAILED_PRECONDITION (not supported),
+  // storage errors.
+  virtual absl::StatusOr<bool> DeleteIfUnusedSince(const Digest& digest, absl::Time unused_since) {
+    return absl::FailedPreconditionError(
+        "this blob store backend does not support garbage collection");
+  }
 };
 
 }  // namespace strata::layerstore

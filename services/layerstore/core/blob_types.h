@@ -74,6 +74,22 @@ struct ScrubReport {
   std::vector<DamagedBlob> damaged;
 };
 
+// What one blob garbage collection did (blob_gc.h).
+struct GcReport {
+  int64_t blobs_scanned = 0;
+  // Kept because an image references them, a live lease names them, or a writer used them
+  // after the collection started.
+  int64_t kept_referenced = 0;
+  int64_t kept_leased = 0;
+  int64_t kept_recent = 0;
+  // Removed (or, in a dry run, that would be).
+  std::vector<BlobInfo> removed;
+  int64_t bytes_removed = 0;
+  int64_t uploads_removed = 0;
+  int64_t leases_expired = 0;
+  bool dry_run = false;
+};
+
 }  // namespace strata::layerstore
 
 #endif  // STRATA_SERVICES_LAYERSTORE_CORE_BLOB_TYPES_H_

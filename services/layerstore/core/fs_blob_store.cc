@@ -815,6 +815,48 @@ absl::Status FsBlobStore::Delete(const Digest& digest) {
   return absl::OkStatus();
 }
 
+absl::Status FsBlobStore::Touch(const Digest& digest) {
+  const std::string path = BlobPath(digest);
+  const absl::Time now = absl::Now();
+  // The access time says "used": the modification time stays the commit time (Stat's created).
+  struct timespec times[2] = {absl::ToTimespec(now), {}};
+  times[1].tv_nsec = UTIME_OMIT;
+  if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return BlobNotFound(digest);
+    return ErrnoStatus(errno, absl::StrCat("touch blob \"", digest.str(), "\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> FsBlobStore::DeleteIfUnusedSince(const Digest& digest,
+                                                      absl::Time unused_since) {
+  const std::string gc_dir = absl::StrCat(root_, "/gc");
+  RETURN_IF_ERROR(MakeDirs(gc_dir, 0700));
+  const std::string path = BlobPath(digest);
+  const std::string doomed = absl::StrCat(gc_dir, "/", digest.hex(), ".", RandomHex());
+  if (::rename(path.c_str(), doomed.c_str()) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return BlobNotFound(digest);
+    return ErrnoStatus(errno, absl::StrCat("collect blob \"", digest.str(), "\""));
+  }
+  struct stat st;
+  if (::lstat(doomed.c_str(), &st) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("collect blob \"", digest.str(), "\""));
+  }
+  // Committed (mtime) or touched (atime; a read may set it too, which only keeps more).
+  if (ModificationTime(st) >= unused_since || absl::TimeFromTimespec(st.st_atim) >= unused_since) {
+    // A writer used it meanwhile: back into place. A copy committed there in between has the
+    // same bytes, so replacing it loses nothing.
+    if (::rename(doomed.c_str(), path.c_str()) != 0) {
+      return ErrnoStatus(errno, absl::StrCat("restore blob \"", digest.str(), "\""));
+    }
+    return false;
+  }
+  if (::unlink(doomed.c_str()) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("delete blob \"", digest.str(), "\""));
+  }
+  return true;
+}
+
 absl::StatusOr<BlobPage> FsBlobStore::List(const std::optional<Digest>& after, int limit) {
   if (limit < 1) {
     return absl::InvalidArgumentError(absl::StrCat("list: page size ", limit, " is below 1"));

@@ -8,6 +8,8 @@
 //   <root>/ingest/<sha256 hex of the ref>/meta   JSON: ref, expectations, start time
 //   <root>/ingest/.tmp-<random>/                 an upload directory being created
 //   <root>/quarantine/sha256/<64 hex>.<unix ns>  blobs found damaged: out of service, kept
+//   <root>/gc/<64 hex>.<random>                  a blob the garbage collector is deleting
+//   <root>/leases/                               leases (fs_lease_store.h), not this class's
 //
 // Paths are built only from validated digests and from hashes of refs, so no client input can
 // name a path outside the root. Uploads are hashed, written and synced as they arrive (each on
@@ -66,6 +68,14 @@ class FsBlobStore final : public BlobStore {
   absl::StatusOr<std::string> Quarantine(const Digest& digest) override;
   absl::StatusOr<BlobPage> List(const std::optional<Digest>& after, int limit) override;
   absl::StatusOr<int> CleanUpAbandonedUploads(absl::Duration max_age) override;
+  bool SupportsGarbageCollection() const override { return true; }
+  // Sets the blob's atime to now (its mtime stays the commit time).
+  absl::Status Touch(const Digest& digest) override;
+  // Renames the blob into <root>/gc/ (out of service at once), then reads its mtime there: one
+  // touched since is renamed back, else unlinked. A Touch before the rename shows in that
+  // mtime; one after it finds no blob (NOT_FOUND), so its writer writes the blob again.
+  absl::StatusOr<bool> DeleteIfUnusedSince(const Digest& digest,
+                                           absl::Time unused_since) override;
 
   const std::string& root() const { return root_; }
   // Where a blob lives: <root>/blobs/sha256/<2 hex>/<hex>.

@@ -32,6 +32,13 @@ class BlobStore {
   virtual absl::StatusOr<std::unique_ptr<layer::ByteSource>> Open(const Digest& digest) = 0;
   // ref names the upload (unique per upload). Errors: UNAVAILABLE, ABORTED (ref busy).
   virtual absl::StatusOr<std::unique_ptr<BlobUpload>> StartUpload(const std::string& ref) = 0;
+  // The same, recorded under the writer's layerstore lease (empty: none) so garbage collection
+  // keeps the blob until the writer recorded its image. Errors: also FAILED_PRECONDITION (the
+  // lease expired).
+  virtual absl::StatusOr<std::unique_ptr<BlobUpload>> StartLeasedUpload(const std::string& ref,
+                                                                        const std::string& lease) {
+    return StartUpload(ref);
+  }
 };
 
 }  // namespace strata::runtime

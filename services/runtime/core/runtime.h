@@ -116,6 +116,8 @@ struct StartResult {
 struct CommitOptions {
   layer::Compression compression = layer::Compression::kZstd;
   bool pause = true;
+  // The gateway's layerstore lease to write the layer under ("" for none).
+  std::string lease;
 };
 
 struct CommitResult {

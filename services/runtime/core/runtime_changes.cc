@@ -33,8 +33,9 @@ absl::StatusOr<std::vector<layer::Change>> Runtime::Diff(const std::string& cont
 absl::StatusOr<layer::LayerDigests> Runtime::UploadUpper(int upper_fd,
                                                          const ContainerRecord& record,
                                                          const CommitOptions& options) {
-  absl::StatusOr<std::unique_ptr<BlobUpload>> upload = blobs_->StartUpload(
-      absl::StrCat("commit-", record.id.substr(0, 16), "-", absl::ToUnixNanos(absl::Now())));
+  absl::StatusOr<std::unique_ptr<BlobUpload>> upload = blobs_->StartLeasedUpload(
+      absl::StrCat("commit-", record.id.substr(0, 16), "-", absl::ToUnixNanos(absl::Now())),
+      options.lease);
   if (!upload.ok()) return Annotate(upload.status(), "commit: layerstore");
   absl::StatusOr<layer::LayerDigests> digests = layer::WriteOverlayUpperAsLayer(
       upper_fd, {.compression = options.compression}, upload->get());
