@@ -141,8 +141,11 @@ class Monitor {
   int Run() {
     absl::Status status = Start();
     if (!status.ok()) {
-      Ready(absl::StrCat("error ", status.message()));
+      // Gone before the runtime hears of the failure: nothing may connect to a monitor of a
+      // process that never ran once the start has been reported failed.
       RemoveOwnSocket();
+      listen_fd_.Reset();
+      Ready(absl::StrCat("error ", status.message()));
       return 1;
     }
     if (!Ready(absl::StrCat("ok ", pid_))) {
