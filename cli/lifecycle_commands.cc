@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -55,8 +56,19 @@ struct PsOptions {
   std::string format;
 };
 
+// docker's SIZE column: "2B (virtual 1.23MB)", the writable layer and that plus the image.
+std::string SizeText(const rt::Container& container,
+                     const std::map<std::string, int64_t>& image_sizes) {
+  if (!container.has_size_rw()) return "N/A";
+  auto image = image_sizes.find(container.image_id());
+  const int64_t image_size = image == image_sizes.end() ? 0 : image->second;
+  return absl::StrCat(HumanSize(container.size_rw()), " (virtual ",
+                      HumanSize(container.size_rw() + image_size), ")");
+}
+
 // A row as docker's --format templates see it (cli/command/formatter/container.go).
-Json ContainerRowJson(const rt::Container& container, const PsOptions& options, absl::Time now) {
+Json ContainerRowJson(const rt::Container& container, const PsOptions& options, absl::Time now,
+                      const std::map<std::string, int64_t>& image_sizes) {
   std::string command = absl::StrJoin(container.args(), " ");
   if (!options.no_trunc) command = Ellipsis(command, 20);
   std::vector<std::string> labels;
@@ -83,9 +95,8 @@ Json ContainerRowJson(const rt::Container& container, const PsOptions& options, 
   out["Networks"] = container.network().empty() ? "host" : container.network();
   out["Ports"] = "";
   out["RunningFor"] = TimeAgo(created, now);
-  // The runtime does not report a writable layer's size yet (ps -s): docker's word for a
-  // value it does not know.
-  out["Size"] = "N/A";
+  // Known with -s (or a format that asks for .Size); docker's word otherwise.
+  out["Size"] = SizeText(container, image_sizes);
   out["State"] = gateway::ContainerStatusWord(container);
   out["Status"] = ContainerStatus(container, now);
   return out;
@@ -121,12 +132,25 @@ int Ps(Globals& globals, const PsOptions& options) {
             auto found = parents.find(id);
             return found == parents.end() ? std::string() : found->second;
           }));
-  ASSIGN_OR_FAIL(std::vector<rt::Container> containers,
-                 gateway.ListContainers(options.all || filter.wants_all()));
   const ListFormat format = ParseListFormat(options.format);
   const bool templated = !format.text.empty() || format.json;
+  // docker computes sizes for -s, and for a template that prints them.
+  const bool sizes = !options.quiet && (options.size || (templated && (format.json ||
+                                        absl::StrContains(format.text, ".Size"))));
+  ASSIGN_OR_FAIL(std::vector<rt::Container> containers,
+                 gateway.ListContainers(options.all || filter.wants_all(), sizes));
+  std::map<std::string, int64_t> image_sizes;
+  if (sizes) {
+    ig::ListImagesRequest request;
+    request.set_all(true);
+    ASSIGN_OR_FAIL_DAEMON(std::vector<ig::Image> images, gateway.ListAllImages(request));
+    for (const ig::Image& image : images) image_sizes[image.id()] = image.size();
+  }
   const absl::Time now = absl::Now();
-  Table table({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"});
+  std::vector<std::string> header = {"CONTAINER ID", "IMAGE",  "COMMAND", "CREATED",
+                                     "STATUS",       "PORTS", "NAMES"};
+  if (options.size) header.push_back("SIZE");
+  Table table(header);
   std::vector<Json> rows;
   for (const rt::Container& container : containers) {
     if (!filter.Matches(container)) continue;
@@ -136,14 +160,20 @@ int Ps(Globals& globals, const PsOptions& options) {
       continue;
     }
     if (templated) {
-      rows.push_back(ContainerRowJson(container, options, now));
+      rows.push_back(ContainerRowJson(container, options, now, image_sizes));
       continue;
     }
     std::string command = absl::StrJoin(container.args(), " ");
     if (!options.no_trunc) command = Ellipsis(command, 20);
-    table.Add({id, container.image_ref(), absl::StrCat("\"", command, "\""),
-               TimeAgo(rpc::FromTimestamp(container.created()), now),
-               ContainerStatus(container, now), "", container.name()});
+    std::vector<std::string> row = {id,
+                                    container.image_ref(),
+                                    absl::StrCat("\"", command, "\""),
+                                    TimeAgo(rpc::FromTimestamp(container.created()), now),
+                                    ContainerStatus(container, now),
+                                    "",
+                                    container.name()};
+    if (options.size) row.push_back(SizeText(container, image_sizes));
+    table.Add(std::move(row));
   }
   if (options.quiet) return 0;
   if (!templated) {
@@ -306,6 +336,7 @@ void RegisterPs(CLI::App& app, Globals& globals, int* exit_code) {
                       "Format output using a Go template: 'table', 'table TEMPLATE', 'json' or "
                       "'TEMPLATE'");
   command->add_flag("-q,--quiet", options->quiet, "Only display container IDs");
+  command->add_flag("-s,--size", options->size, "Display total file sizes");
   command->add_flag("--no-trunc", options->no_trunc, "Don't truncate output");
   command->callback([=, &globals] { *exit_code = Ps(globals, *options); });
 }

@@ -236,10 +236,11 @@ void Gateway::ReleaseHold(const std::string& container_id) {
   }
 }
 
-absl::StatusOr<std::vector<rt::Container>> Gateway::ListContainers(bool all) {
+absl::StatusOr<std::vector<rt::Container>> Gateway::ListContainers(bool all, bool size) {
   ASSIGN_OR_RETURN(rt::Runtime::Stub * runtime, services_.runtime());
   rt::ListRequest request;
   request.set_all(all);
+  request.set_size(size);
   rt::ListResponse response;
   grpc::Status status = runtime->List(Services::Unary().get(), request, &response);
   if (!status.ok()) return services_.RuntimeError(status);

@@ -140,7 +140,8 @@ class Gateway {
   // Removes the container and releases its hold on its image. Returns its id.
   absl::StatusOr<std::string> RemoveContainer(const rt::RemoveRequest& request);
 
-  absl::StatusOr<std::vector<rt::Container>> ListContainers(bool all);
+  // `size`: each with its writable layer's size (size_rw), which walks every writable layer.
+  absl::StatusOr<std::vector<rt::Container>> ListContainers(bool all, bool size = false);
   // Errors: NOT_FOUND ("No such container: NAME"), FAILED_PRECONDITION (ambiguous prefix).
   absl::StatusOr<rt::Container> InspectContainer(const std::string& container);
 

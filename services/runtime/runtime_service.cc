@@ -345,7 +345,12 @@ grpc::Status RuntimeService::Remove(grpc::ServerContext*, const v1::RemoveReques
 grpc::Status RuntimeService::List(grpc::ServerContext*, const v1::ListRequest* request,
                                   v1::ListResponse* response) {
   for (const ContainerRecord& record : runtime_->List(request->all())) {
-    ToProto(record, response->add_containers());
+    v1::Container* container = response->add_containers();
+    ToProto(record, container);
+    if (!request->size()) continue;
+    // A container removed meanwhile just has no size: the list is still right.
+    absl::StatusOr<int64_t> size = runtime_->WritableLayerSize(record.id);
+    if (size.ok()) container->set_size_rw(*size);
   }
   for (std::string& id : runtime_->AutoRemoved()) response->add_auto_removed(std::move(id));
   return grpc::Status::OK;

@@ -218,6 +218,10 @@ class Runtime {
   absl::StatusOr<ContainerRecord> Inspect(const std::string& container);
   // Host directory of a container's writable layer.
   std::string UpperDir(const std::string& id) const { return layout_.Container(id).upper; }
+  // Bytes of the files in a container's writable layer (regular files and symlinks by their
+  // size, each inode once; what docker's `ps -s` calls SIZE). Errors: NOT_FOUND (no such
+  // container), the errno of a directory that cannot be read.
+  absl::StatusOr<int64_t> WritableLayerSize(const std::string& container);
   // Where a container's merged file system is mounted, or "" while it is not.
   std::string MountedRootfs(const std::string& id) const;
 

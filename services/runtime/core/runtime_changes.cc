@@ -5,7 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <cerrno>
+#include <set>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -266,6 +270,63 @@ absl::Status Runtime::CopyTo(const std::string& container, const CopyToSpec& spe
   STRATA_LOG(INFO) << "copied " << unpacked->entries << " entries into container "
                    << record.name << ":" << spec.path;
   return absl::OkStatus();
+}
+
+namespace {
+
+// Sums the sizes of everything under the directory fd (consumed), each inode once.
+absl::Status AddTreeSize(int dir_fd, const std::string& path,
+                         std::set<std::pair<dev_t, ino_t>>* linked, int64_t* total) {
+  DIR* dir = ::fdopendir(dir_fd);
+  if (dir == nullptr) {
+    const int error = errno;
+    ::close(dir_fd);
+    return ErrnoStatus(error, "open " + path);
+  }
+  absl::Status status;
+  errno = 0;
+  while (struct dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st;
+    if (::fstatat(::dirfd(dir), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) continue;  // removed by the container meanwhile
+      status = ErrnoStatus(errno, "stat " + path + "/" + name);
+      break;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      const int child = ::openat(::dirfd(dir), name.c_str(),
+                                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (child < 0) {
+        if (errno == ENOENT) continue;
+        status = ErrnoStatus(errno, "open " + path + "/" + name);
+        break;
+      }
+      status = AddTreeSize(child, path + "/" + name, linked, total);
+      if (!status.ok()) break;
+      continue;
+    }
+    if (st.st_nlink > 1 && !linked->insert({st.st_dev, st.st_ino}).second) continue;
+    *total += st.st_size;
+  }
+  ::closedir(dir);
+  return status;
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> Runtime::WritableLayerSize(const std::string& container) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(container));
+  const std::string upper = layout_.Container(RecordOf(*entry).id).upper;
+  const int fd = ::open(upper.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return 0;  // nothing written yet
+    return ErrnoStatus(errno, "open " + upper);
+  }
+  std::set<std::pair<dev_t, ino_t>> linked;
+  int64_t total = 0;
+  RETURN_IF_ERROR(AddTreeSize(fd, upper, &linked, &total));
+  return total;
 }
 
 }  // namespace strata::runtime
