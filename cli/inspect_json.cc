@@ -122,7 +122,10 @@ absl::StatusOr<Json> ImageInspectJson(const ig::Image& image) {
   out["RootFS"] = {{"Type", Value(rootfs, "type").is_string() ? Value(rootfs, "type") : Json("layers")},
                    {"Layers", Value(rootfs, "diff_ids").is_array() ? Value(rootfs, "diff_ids")
                                                                     : Json::array()}};
-  out["Metadata"] = {{"LastTagTime", kZeroTime}};
+  // docker's zero time for an image that was never tagged (or lost its tags).
+  out["Metadata"] = {{"LastTagTime", image.has_last_tag_time()
+                                         ? TimeText(image.last_tag_time())
+                                         : std::string(kZeroTime)}};
   Json layers = Json::array();
   for (int i = 0; i < image.layers_size(); ++i) {
     const auto& layer = image.layers(i);

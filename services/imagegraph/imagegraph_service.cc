@@ -53,6 +53,7 @@ void ToProto(const Image& in, pb::Image* out) {
   out->set_size(in.size);
   out->set_child_count(in.child_count);
   for (const std::string& digest : in.repo_digests) out->add_repo_digests(digest);
+  if (in.last_tagged) rpc::ToTimestamp(*in.last_tagged, out->mutable_last_tag_time());
 }
 
 void ToProto(const BlobVariant& in, pb::BlobVariant* out) {

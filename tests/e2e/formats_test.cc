@@ -89,6 +89,13 @@ TEST_F(FormatsTest, InspectTemplatesAsDocker) {
     EXPECT_TRUE(image.contains(key)) << key;
   }
   EXPECT_EQ(image["Strata"]["Layers"].size(), 2u);
+  // Metadata.LastTagTime: when app:1 was tagged (RFC 3339, not docker's zero time); the
+  // dangling image never was.
+  const std::string tagged = image["Metadata"]["LastTagTime"].get<std::string>();
+  EXPECT_NE(tagged, "0001-01-01T00:00:00Z");
+  EXPECT_EQ(tagged.substr(0, 2), "20") << tagged;
+  EXPECT_EQ(Ok({"inspect", "-f", "{{.Metadata.LastTagTime}}", dangling_id_}),
+            "0001-01-01T00:00:00Z\n");
 }
 
 TEST_F(FormatsTest, ImagesFormatAndFilters) {
@@ -140,6 +147,27 @@ TEST_F(FormatsTest, PsAndHistoryFormatAndFilters) {
   EXPECT_TRUE(absl::EndsWith(lines[0], ": sh -c echo hi > /f")) << lines[0];
   const std::string table = Ok({"history", "--format", "table {{.ID}}\\t{{.Comment}}", "app:1"});
   EXPECT_TRUE(absl::StartsWith(table, "IMAGE          COMMENT\n")) << table;
+}
+
+// docker ps -s: SIZE is the writable layer's bytes (a hard link counted once), then "virtual"
+// with the image's size added.
+TEST_F(FormatsTest, PsSizeAsDocker) {
+  ASSERT_EQ(stack_->Strata({"run", "--name", "sized", "base", "sh", "-c",
+                            "head -c 3000 /dev/zero > /a && ln /a /b && mkdir /d"})
+                .exit_code,
+            0);
+  const std::string size =
+      Ok({"ps", "-a", "--filter", "name=sized", "--format", "{{.Size}}"});
+  EXPECT_TRUE(absl::StartsWith(size, "3kB (virtual ")) << size;
+  const std::string table = Ok({"ps", "-a", "-s", "--filter", "name=sized"});
+  const std::vector<std::string> lines = absl::StrSplit(table, '\n');
+  ASSERT_GE(lines.size(), 2u) << table;
+  EXPECT_TRUE(absl::StrContains(lines[0], "NAMES") && absl::EndsWith(lines[0], "SIZE")) << table;
+  EXPECT_TRUE(absl::StrContains(lines[1], "sized") && absl::StrContains(lines[1], "3kB (virtual "))
+      << table;
+  // Without -s (and no .Size in a template) nothing is walked: docker's N/A.
+  EXPECT_EQ(Ok({"ps", "-a", "--filter", "name=sized", "--format", "{{.Names}}"}), "sized\n");
+  Ok({"rm", "sized"});
 }
 
 TEST_F(FormatsTest, DockersWordsAndExitCodes) {

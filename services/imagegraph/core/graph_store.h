@@ -67,6 +67,9 @@ struct Image {
   int32_t child_count = 0;
   // "repo@sha256:<manifest digest>" (docker's RepoDigests), familiar names, sorted.
   std::vector<std::string> repo_digests;
+  // When a tag last came to point at the image (docker's Metadata.LastTagTime); unset
+  // while it has no tag.
+  std::optional<absl::Time> last_tagged;
 };
 
 // What CreateImage is given.

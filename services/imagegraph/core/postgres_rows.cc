@@ -89,6 +89,7 @@ Image ImageFromRow(const pqxx::row& row, int first) {
     }
     std::sort(image.repo_digests.begin(), image.repo_digests.end());
   }
+  if (!row[first + 9].is_null()) image.last_tagged = TimeFrom(row[first + 9]);
   return image;
 }
 

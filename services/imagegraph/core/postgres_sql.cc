@@ -18,7 +18,9 @@ std::string ImageColumns() {
          " WHERE il.image_id = i.id),"
          " (SELECT json_agg(t.repository || ':' || t.tag) FROM tags t WHERE t.image_id = i.id),"
          " (SELECT json_agg(r.repository || '@' || r.digest) FROM repo_digests r"
-         " WHERE r.image_id = i.id)";
+         " WHERE r.image_id = i.id),"
+         " (SELECT (extract(epoch FROM max(t.updated)) * 1000000)::int8 FROM tags t"
+         " WHERE t.image_id = i.id)";
 }
 
 std::string ResolveSql(const std::string& columns) {
