@@ -91,10 +91,12 @@ start_service() {
   echo "$name: started (pid $(cat "$pid_file" 2>/dev/null), supervisor $!, log $log_dir/$name.log)" >&2
 }
 
-start_service layerstore "$STRATA_BIN_DIR/strata-layerstore" \
-  --listen "$STRATA_LAYERSTORE_LISTEN" --root "$STRATA_STATE_DIR/layerstore"
 start_service imagegraph "$STRATA_BIN_DIR/strata-imagegraph" \
   --listen "$STRATA_IMAGEGRAPH_LISTEN" --database "$database"
+# layerstore asks imagegraph which blobs images need when it collects garbage (prune).
+start_service layerstore "$STRATA_BIN_DIR/strata-layerstore" \
+  --listen "$STRATA_LAYERSTORE_LISTEN" --root "$STRATA_STATE_DIR/layerstore" \
+  --gc-imagegraph "$STRATA_IMAGEGRAPH_LISTEN"
 start_service runtime "$STRATA_BIN_DIR/strata-runtime" \
   --listen "$STRATA_RUNTIME_LISTEN" --root "$STRATA_STATE_DIR/runtime" \
   --layerstore "$STRATA_LAYERSTORE_LISTEN"
