@@ -114,8 +114,9 @@ TEST_F(LifecycleParityTest, RunRmRemovesOnEveryExitPath) {
       stack_->Strata({"run", "--rm", "--name", "rm-fg", "base", "sh", "-c", "exit 3"});
   EXPECT_EQ(fg.exit_code, 3);
   EXPECT_TRUE(GoneSoon("rm-fg"));
-  // Detached: the runtime removes it when it exits.
-  CommandResult bg = stack_->Strata({"run", "-d", "--rm", "--name", "rm-bg", "base", "sleep", "1"});
+  // Detached: the runtime removes it when it exits (4 s: still there when strata inspects it on
+  // a loaded machine).
+  CommandResult bg = stack_->Strata({"run", "-d", "--rm", "--name", "rm-bg", "base", "sleep", "4"});
   ASSERT_EQ(bg.exit_code, 0) << bg.error_output;
   EXPECT_TRUE(Exists("rm-bg"));
   EXPECT_TRUE(GoneSoon("rm-bg"));
