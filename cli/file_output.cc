@@ -51,9 +51,9 @@ absl::Status FileOutput::WriteBehindSink::Write(absl::string_view data) {
   const int fd = output_->file_.get();
   ::sync_file_range(fd, handed_, written_ - handed_, SYNC_FILE_RANGE_WRITE);
   if (handed_ > previous_) {
-    ::sync_file_range(fd, previous_, handed_ - previous_,
-                      SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-                          SYNC_FILE_RANGE_WAIT_AFTER);
+    ::sync_file_range(
+        fd, previous_, handed_ - previous_,
+        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
   }
   previous_ = handed_;
   handed_ = written_;

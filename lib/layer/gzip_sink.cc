@@ -24,11 +24,9 @@ struct Block {
 };
 
 absl::Status CompressBlock(libdeflate_compressor* compressor, Block* block) {
-  block->member.resize(
-      libdeflate_gzip_compress_bound(compressor, block->input.size()));
-  const size_t size = libdeflate_gzip_compress(compressor, block->input.data(),
-                                               block->input.size(), block->member.data(),
-                                               block->member.size());
+  block->member.resize(libdeflate_gzip_compress_bound(compressor, block->input.size()));
+  const size_t size = libdeflate_gzip_compress(compressor, block->input.data(), block->input.size(),
+                                               block->member.data(), block->member.size());
   // The bound is libdeflate's own, so no room can only mean a broken library.
   if (size == 0) return absl::InternalError("gzip: libdeflate found no room for a block");
   block->member.resize(size);

@@ -51,7 +51,11 @@ std::string Gunzip(const std::string& compressed) {
 }
 
 TEST(GzipSinkTest, RoundTripsAtEveryBlockBoundaryAndThreadCount) {
-  const size_t sizes[] = {0, 1, kGzipBlockSize - 1, kGzipBlockSize, kGzipBlockSize + 1,
+  const size_t sizes[] = {0,
+                          1,
+                          kGzipBlockSize - 1,
+                          kGzipBlockSize,
+                          kGzipBlockSize + 1,
                           5 * kGzipBlockSize + kGzipBlockSize / 2};
   for (size_t size : sizes) {
     const std::string data = Mixed(size, static_cast<uint32_t>(size));
