@@ -96,6 +96,26 @@ std::string Table::Render() const {
   return out;
 }
 
+std::string AlignColumns(const std::vector<std::vector<std::string>>& rows, size_t min_width) {
+  // Only cells followed by another make columns: a row's last cell is never padded.
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i + 1 < row.size(); ++i) {
+      if (widths.size() <= i) widths.push_back(min_width);
+      widths[i] = std::max(widths[i], Utf8Length(row[i]) + 3);
+    }
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      out += row[i];
+      if (i + 1 < row.size()) out.append(widths[i] - Utf8Length(row[i]), ' ');
+    }
+    out += "\n";
+  }
+  return out;
+}
+
 std::string JoinCommand(const std::vector<std::string>& args) {
   std::vector<std::string> quoted;
   for (const std::string& arg : args) {

@@ -41,6 +41,11 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// docker's tabwriter as its list commands set it up (minwidth, padding 3, no flags): every
+// cell but a row's last is padded to its column's width, which is at least min_width and 3
+// more than the column's widest cell, in UTF-8 characters. Each row ends with "\n".
+std::string AlignColumns(const std::vector<std::vector<std::string>>& rows, size_t min_width);
+
 // Joins a command line for display: arguments with spaces or quotes are quoted.
 std::string JoinCommand(const std::vector<std::string>& args);
 

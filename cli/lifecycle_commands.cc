@@ -277,22 +277,8 @@ int Top(Globals& globals, const std::vector<std::string>& args) {
   for (const rt::TopProcess& process : top.processes()) {
     rows.emplace_back(process.values().begin(), process.values().end());
   }
-  std::vector<size_t> widths;
-  for (const auto& row : rows) {
-    for (size_t i = 0; i + 1 < row.size(); ++i) {
-      if (widths.size() <= i) widths.push_back(20);
-      widths[i] = std::max(widths[i], row[i].size() + 3);
-    }
-  }
-  std::string text;
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      text += row[i];
-      if (i + 1 < row.size()) text.append(widths[i] - row[i].size(), ' ');
-    }
-    text += "\n";
-  }
-  std::fputs(text.c_str(), stdout);
+  // docker top's tabwriter: cells at least 20 wide.
+  std::fputs(AlignColumns(rows, 20).c_str(), stdout);
   return 0;
 }
 

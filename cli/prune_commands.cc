@@ -21,26 +21,8 @@ namespace {
 namespace gw = ::strata::gateway::v1;
 namespace ig = ::strata::imagegraph::v1;
 
-// docker's tabwriter as `system df` sets it up: cells at least 10 wide, 3 spaces of padding,
-// the last column unpadded.
-std::string Tabulate(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> widths;
-  for (const auto& row : rows) {
-    for (size_t i = 0; i + 1 < row.size(); ++i) {
-      if (widths.size() <= i) widths.push_back(10);
-      widths[i] = std::max(widths[i], row[i].size() + 3);
-    }
-  }
-  std::string text;
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      text += row[i];
-      if (i + 1 < row.size()) text.append(widths[i] - row[i].size(), ' ');
-    }
-    text += "\n";
-  }
-  return text;
-}
+// docker's tabwriter as `system df` sets it up: cells at least 10 wide.
+constexpr size_t kDfMinWidth = 10;
 
 // "11.63MB (70%)", as docker: the percentage only when there is a total.
 std::string Reclaimable(int64_t reclaimable, int64_t total) {
@@ -55,7 +37,7 @@ int Df(Globals& globals, bool verbose) {
   ASSIGN_OR_FAIL(gw::DiskUsageResult usage, gateway.DiskUsage(request));
   if (!verbose) {
     std::fputs(
-        Tabulate({{"TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"},
+        AlignColumns({{"TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"},
                   {"Images", absl::StrCat(usage.images_total()),
                    absl::StrCat(usage.images_active()), HumanSize(usage.images_size()),
                    Reclaimable(usage.images_reclaimable(), usage.images_size())},
@@ -63,7 +45,8 @@ int Df(Globals& globals, bool verbose) {
                    absl::StrCat(usage.containers_active()), HumanSize(usage.containers_size()),
                    Reclaimable(usage.containers_reclaimable(), usage.containers_size())},
                   {"Local Volumes", "0", "0", "0B", "0B"},
-                  {"Build Cache", "0", "0", "0B", "0B"}})
+                  {"Build Cache", "0", "0", "0B", "0B"}},
+                 kDfMinWidth)
             .c_str(),
         stdout);
     return 0;
@@ -98,11 +81,13 @@ int Df(Globals& globals, bool verbose) {
                           container.status(), container.name()});
   }
   std::printf("Images space usage:\n\n%s\nContainers space usage:\n\n%s\n",
-              Tabulate(images).c_str(), Tabulate(containers).c_str());
+              AlignColumns(images, kDfMinWidth).c_str(),
+              AlignColumns(containers, kDfMinWidth).c_str());
   std::printf("Local Volumes space usage:\n\n%s\nBuild cache usage: 0B\n\n%s",
-              Tabulate({{"VOLUME NAME", "LINKS", "SIZE"}}).c_str(),
-              Tabulate({{"CACHE ID", "CACHE TYPE", "DESCRIPTION", "SIZE", "CREATED", "SHARED",
-                         "USED", "LAST USED"}})
+              AlignColumns({{"VOLUME NAME", "LINKS", "SIZE"}}, kDfMinWidth).c_str(),
+              AlignColumns({{"CACHE ID", "CACHE TYPE", "DESCRIPTION", "SIZE", "CREATED",
+                             "SHARED", "USED", "LAST USED"}},
+                           kDfMinWidth)
                   .c_str());
   return 0;
 }

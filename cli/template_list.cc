@@ -8,18 +8,11 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "cli/format.h"
 #include "cli/template.h"
 
 namespace strata::cli {
 namespace {
-
-size_t Runes(absl::string_view text) {
-  size_t count = 0;
-  for (unsigned char c : text) {
-    if ((c & 0xc0) != 0x80) ++count;
-  }
-  return count;
-}
 
 // A copy of value whose objects list their keys sorted (Go marshals maps so).
 Json Sorted(const Json& value) {
@@ -64,23 +57,9 @@ std::string TabAlign(const std::string& text) {
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     lines.push_back(absl::StrSplit(line, '\t'));
   }
-  // Only tab-terminated cells make columns: every cell but each line's last.
-  std::vector<size_t> widths;
-  for (const auto& cells : lines) {
-    for (size_t i = 0; i + 1 < cells.size(); ++i) {
-      if (widths.size() <= i) widths.push_back(10);  // minwidth
-      widths[i] = std::max(widths[i], Runes(cells[i]) + 3);  // padding
-    }
-  }
-  std::string out;
-  for (size_t l = 0; l < lines.size(); ++l) {
-    const auto& cells = lines[l];
-    for (size_t i = 0; i < cells.size(); ++i) {
-      out += cells[i];
-      if (i + 1 < cells.size()) out.append(widths[i] - Runes(cells[i]), ' ');
-    }
-    if (l + 1 < lines.size()) out += "\n";
-  }
+  // Only tab-terminated cells make columns; the text's lines are joined, not ended, by "\n".
+  std::string out = AlignColumns(lines, 10);
+  out.pop_back();
   return out;
 }
 
